@@ -1,0 +1,127 @@
+public import Foundation
+public import SlipwayCore
+public import SlipwayRegistry
+public import SlipwayServer
+public import SlipwayStore
+
+/// Works directly on a data folder, as the local OS user with the admin role.
+public struct InProcessClient: SlipwayClient {
+    public let services: SlipwayServices
+    public let principal: Principal
+
+    public init(services: SlipwayServices, principal: Principal) {
+        self.services = services
+        self.principal = principal
+    }
+
+    /// The principal of the local OS user.
+    public static func localPrincipal() -> Principal {
+        let name = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
+        return Principal(name: name.isEmpty ? "local" : name, role: .admin)
+    }
+
+    public var location: String { services.configuration.dataDir.path }
+    var registry: Registry { services.registry }
+
+    public func whoami() async throws -> Principal { principal }
+
+    public func createModel(_ model: NewModel) async throws -> RegisteredModel { try await registry.createModel(model, by: principal) }
+    public func model(_ name: String) async throws -> RegisteredModel { try await registry.model(name, by: principal) }
+    public func searchModels(filter: String, orderBy: [String], limit: Int, pageToken: String?) async throws -> Page<RegisteredModel> {
+        try await registry.searchModels(filter: filter, orderBy: orderBy, limit: limit, pageToken: pageToken, by: principal)
+    }
+    public func updateModel(_ name: String, description: String) async throws -> RegisteredModel {
+        try await registry.updateModel(name, description: description, by: principal)
+    }
+    public func renameModel(_ name: String, to newName: String) async throws -> RegisteredModel {
+        try await registry.renameModel(name, to: newName, by: principal)
+    }
+    public func deleteModel(_ name: String) async throws { try await registry.deleteModel(name, by: principal) }
+    public func setModelTag(_ name: String, key: String, value: String) async throws {
+        try await registry.setModelTag(name, key: key, value: value, by: principal)
+    }
+    public func deleteModelTag(_ name: String, key: String) async throws { try await registry.deleteModelTag(name, key: key, by: principal) }
+
+    public func uploadArtifact(at path: URL, progress: TransferProgress?) async throws -> StoredObject {
+        try principal.require(.editor, for: "uploading artifacts")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+            throw GenericError(.invalidArgument, "\(path.path) does not exist")
+        }
+        if isDirectory.boolValue {
+            let total = ArtifactFiles.totalSize(of: path)
+            return try await services.artifacts.putDirectory(at: path, progress: scaled(progress, total: total)).object
+        }
+        let total = (try? FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int64) ?? 0
+        return try await services.artifacts.putFile(at: path, progress: scaled(progress, total: total))
+    }
+
+    public func downloadArtifact(_ digest: Digest, to destination: URL, progress: TransferProgress?) async throws {
+        try principal.require(.viewer, for: "downloading artifacts")
+        let total: Int64
+        if let manifest = try await services.artifacts.manifest(digest) { total = manifest.totalSize } else {
+            total = try await services.artifacts.size(of: digest)
+        }
+        try await services.artifacts.materialize(digest, to: destination, progress: scaled(progress, total: total))
+    }
+
+    public func createVersion(_ version: NewVersion) async throws -> ModelVersion { try await registry.createVersion(version, by: principal) }
+    public func version(_ model: String, _ reference: String) async throws -> ModelVersion {
+        try await registry.resolve(model, reference, by: principal)
+    }
+    public func searchVersions(filter: String, orderBy: [String], limit: Int, pageToken: String?) async throws -> Page<ModelVersion> {
+        try await registry.searchVersions(filter: filter, orderBy: orderBy, limit: limit, pageToken: pageToken, by: principal)
+    }
+    public func deleteVersion(_ model: String, _ version: Int) async throws { try await registry.deleteVersion(model, version, by: principal) }
+    public func setVersionTag(_ model: String, _ version: Int, key: String, value: String) async throws {
+        try await registry.setVersionTag(model, version, key: key, value: value, by: principal)
+    }
+    public func deleteVersionTag(_ model: String, _ version: Int, key: String) async throws {
+        try await registry.deleteVersionTag(model, version, key: key, by: principal)
+    }
+
+    public func setAlias(_ model: String, alias: String, version: Int, reason: String?) async throws -> AliasEvent {
+        try await registry.setAlias(model, alias: alias, version: version, reason: reason, by: principal)
+    }
+    public func deleteAlias(_ model: String, alias: String, reason: String?) async throws -> AliasEvent {
+        try await registry.deleteAlias(model, alias: alias, reason: reason, by: principal)
+    }
+    public func alias(_ model: String, alias: String) async throws -> ModelVersion { try await registry.alias(model, alias: alias, by: principal) }
+    public func alias(_ model: String, alias: String, at instant: Date) async throws -> Int? {
+        try await registry.alias(model, alias: alias, at: instant, by: principal)
+    }
+    public func aliasHistory(_ model: String, alias: String?) async throws -> [AliasEvent] {
+        try await registry.aliasHistory(model, alias: alias, by: principal)
+    }
+
+    public func approve(_ model: String, _ version: Int, stage: String, comment: String?) async throws -> ModelVersion {
+        try await registry.approve(model, version, stage: stage, comment: comment, by: principal)
+    }
+    public func transitionStage(_ model: String, _ version: Int, to stage: String, archiveExisting: Bool) async throws -> ModelVersion {
+        try await registry.transitionStage(model, version, to: stage, archiveExisting: archiveExisting, by: principal)
+    }
+
+    public func audit(model: String?, limit: Int) async throws -> [AuditEvent] {
+        try await registry.audit(model: model, limit: limit, by: principal)
+    }
+    public func createToken(name: String, role: Role) async throws -> AccessTokens.Issued {
+        try await services.tokens.create(name: name, role: role, by: principal)
+    }
+}
+
+/// File-system helpers shared by the clients.
+enum ArtifactFiles {
+    /// The total size of the regular files under a folder.
+    static func totalSize(of folder: URL) -> Int64 {
+        guard let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else {
+            return 0
+        }
+        var total: Int64 = 0
+        for case let url as URL in enumerator {
+            if let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), values.isRegularFile == true {
+                total += Int64(values.fileSize ?? 0)
+            }
+        }
+        return total
+    }
+}

@@ -1,0 +1,339 @@
+public import AsyncHTTPClient
+public import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+public import SlipwayCore
+public import SlipwayRegistry
+public import SlipwayStore
+
+/// Talks to a `slipway server` over HTTP with a bearer token.
+public struct RemoteClient: SlipwayClient {
+    public let baseURL: String
+    let token: String?
+    let http: HTTPClient
+
+    /// - Parameters:
+    ///   - baseURL: e.g. `http://127.0.0.1:8420`.
+    ///   - token: the bearer token (`--token` / `SLIPWAY_TOKEN`).
+    public init(baseURL: String, token: String?, http: HTTPClient = .shared) {
+        var url = baseURL
+        while url.hasSuffix("/") { url.removeLast() }
+        self.baseURL = url
+        self.token = token
+        self.http = http
+    }
+
+    public var location: String { baseURL }
+
+    // MARK: Transport
+
+    private struct ErrorBody: Decodable {
+        struct Inner: Decodable {
+            var code: String
+            var message: String
+        }
+        var error: Inner
+    }
+
+    private static let timeout = TimeAmount.seconds(60)
+
+    private func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = []) -> HTTPClientRequest {
+        var components = URLComponents(string: baseURL + "/api/v1/" + path)!
+        if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
+        // '+' in a query value would read as a space on the server.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        var request = HTTPClientRequest(url: components.string!)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return request
+    }
+
+    private func send<Response: Decodable>(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: (some Encodable)? = Optional<Int>.none,
+        as type: Response.Type
+    ) async throws -> Response {
+        var request = request(method, path, query: query)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try SlipwayJSON.encoder().encode(body)))
+        }
+        let response = try await execute(request)
+        let buffer = try await response.body.collect(upTo: 256 << 20)
+        try Self.check(response.status, buffer)
+        if Response.self == Empty.self { return Empty() as! Response }
+        do {
+            return try SlipwayJSON.decoder().decode(Response.self, from: buffer)
+        } catch {
+            throw GenericError(.internal, "the server at \(baseURL) answered \(path) with something this client cannot read: \(error)")
+        }
+    }
+
+    private func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+        do {
+            return try await http.execute(request, timeout: Self.timeout)
+        } catch {
+            throw GenericError(.unavailable, "cannot reach the Slipway server at \(baseURL): \(error). Is `slipway server` running?")
+        }
+    }
+
+    private static func check(_ status: HTTPResponseStatus, _ buffer: ByteBuffer) throws {
+        guard status.code >= 300 else { return }
+        if let body = try? JSONDecoder().decode(ErrorBody.self, from: buffer) {
+            throw GenericError(ErrorKind(rawValue: body.error.code) ?? ErrorKind(status: Int(status.code)), body.error.message)
+        }
+        throw GenericError(ErrorKind(status: Int(status.code)), "the server answered \(status.code) \(status.reasonPhrase)")
+    }
+
+    struct Empty: Codable {}
+
+    static func segment(_ text: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#%;")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    private func m(_ name: String) -> String { "models/" + Self.segment(name) }
+
+    // MARK: SlipwayClient
+
+    public func whoami() async throws -> Principal { try await send(.GET, "whoami", as: Principal.self) }
+
+    public func createModel(_ model: NewModel) async throws -> RegisteredModel {
+        try await send(.POST, "models", body: model, as: RegisteredModel.self)
+    }
+    public func model(_ name: String) async throws -> RegisteredModel { try await send(.GET, m(name), as: RegisteredModel.self) }
+    public func searchModels(filter: String, orderBy: [String], limit: Int, pageToken: String?) async throws -> Page<RegisteredModel> {
+        try await send(.GET, "models", query: searchQuery(filter, orderBy, limit, pageToken), as: Page<RegisteredModel>.self)
+    }
+    public func updateModel(_ name: String, description: String) async throws -> RegisteredModel {
+        try await send(.PATCH, m(name), body: ["description": description], as: RegisteredModel.self)
+    }
+    public func renameModel(_ name: String, to newName: String) async throws -> RegisteredModel {
+        try await send(.POST, m(name) + "/rename", body: ["newName": newName], as: RegisteredModel.self)
+    }
+    public func deleteModel(_ name: String) async throws { _ = try await send(.DELETE, m(name), as: Empty.self) }
+    public func setModelTag(_ name: String, key: String, value: String) async throws {
+        _ = try await send(.PUT, m(name) + "/tags/" + Self.segment(key), body: ["value": value], as: Empty.self)
+    }
+    public func deleteModelTag(_ name: String, key: String) async throws {
+        _ = try await send(.DELETE, m(name) + "/tags/" + Self.segment(key), as: Empty.self)
+    }
+
+    private func searchQuery(_ filter: String, _ orderBy: [String], _ limit: Int, _ pageToken: String?) -> [(String, String)] {
+        var query: [(String, String)] = [("filter", filter), ("limit", String(limit))]
+        for term in orderBy { query.append(("orderBy", term)) }
+        if let pageToken { query.append(("pageToken", pageToken)) }
+        return query
+    }
+
+    // MARK: Artifacts
+
+    public func uploadArtifact(at path: URL, progress: TransferProgress?) async throws -> StoredObject {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+            throw GenericError(.invalidArgument, "\(path.path) does not exist")
+        }
+        guard isDirectory.boolValue else {
+            let size = try FileStreams.size(of: path)
+            return try await uploadFile(path, progress: scaled(progress, total: size))
+        }
+        let files = try FileStreams.listFiles(in: path)
+        let total = files.reduce(Int64(0)) { $0 + $1.size }
+        let counter = ByteCounter()
+        var entries: [ArtifactManifest.Entry] = []
+        for file in files {
+            let base = counter.value
+            let object = try await uploadFile(file.url, progress: scaled(progress, base: base, total: total))
+            counter.add(file.size)
+            entries.append(ArtifactManifest.Entry(path: file.relativePath, digest: object.digest, size: object.size, executable: file.executable))
+        }
+        let manifest = ArtifactManifest(files: entries)
+        let data = try manifest.canonicalJSON()
+        return try await uploadData(data, digest: Digest(of: data))
+    }
+
+    private func uploadFile(_ url: URL, progress: (@Sendable (Int64) -> Void)?) async throws -> StoredObject {
+        let (digest, size) = try FileStreams.digest(of: url)
+        if let existing = try await head(digest) { progress?(size); return existing }
+        var request = request(.PUT, "artifacts/" + digest.description)
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(FileStreams.chunks(of: url, progress: progress), length: .known(size))
+        let response = try await execute(request)
+        let buffer = try await response.body.collect(upTo: 1 << 20)
+        try Self.check(response.status, buffer)
+        return try SlipwayJSON.decoder().decode(StoredObject.self, from: buffer)
+    }
+
+    private func uploadData(_ data: Data, digest: Digest) async throws -> StoredObject {
+        if let existing = try await head(digest) { return existing }
+        var request = request(.PUT, "artifacts/" + digest.description)
+        request.body = .bytes(ByteBuffer(data: data))
+        let response = try await execute(request)
+        let buffer = try await response.body.collect(upTo: 1 << 20)
+        try Self.check(response.status, buffer)
+        return try SlipwayJSON.decoder().decode(StoredObject.self, from: buffer)
+    }
+
+    private func head(_ digest: Digest) async throws -> StoredObject? {
+        let response = try await execute(request(.HEAD, "artifacts/" + digest.description))
+        if response.status == .notFound { return nil }
+        try Self.check(response.status, ByteBuffer())
+        let size = response.headers.first(name: "Content-Length").flatMap(Int64.init) ?? 0
+        return StoredObject(digest: digest, size: size)
+    }
+
+    public func downloadArtifact(_ digest: Digest, to destination: URL, progress: TransferProgress?) async throws {
+        if FileManager.default.fileExists(atPath: destination.path) {
+            throw GenericError(.alreadyExists, "\(destination.path) already exists; choose another --out or remove it")
+        }
+        let parent = destination.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        // A small object may be a manifest: look before streaming it to disk.
+        let size = try await head(digest)?.size ?? { throw GenericError(.notFound, "artifact \(digest) is not on the server") }()
+        if size <= ArtifactManifest.maximumSize, let manifest = try await fetchManifest(digest) {
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            let total = manifest.totalSize
+            var done: Int64 = 0
+            for entry in manifest.files {
+                try LocalArtifactStore.validateRelativePath(entry.path)
+                let target = staging.appendingPathComponent(entry.path)
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                let base = done
+                try await downloadFile(entry.digest, to: target, progress: scaled(progress, base: base, total: total))
+                if entry.executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: target.path) }
+                done += entry.size
+            }
+        } else {
+            try await downloadFile(digest, to: staging, progress: scaled(progress, total: size))
+        }
+        try FileManager.default.moveItem(at: staging, to: destination)
+    }
+
+    private func fetchManifest(_ digest: Digest) async throws -> ArtifactManifest? {
+        let response = try await execute(request(.GET, "artifacts/" + digest.description))
+        let buffer = try await response.body.collect(upTo: Int(ArtifactManifest.maximumSize) + 1)
+        try Self.check(response.status, buffer)
+        let data = Data(buffer: buffer)
+        guard Digest(of: data) == digest else {
+            throw GenericError(.corrupted, "artifact \(digest) arrived with other bytes; try again")
+        }
+        guard let manifest = try? SlipwayJSON.decoder().decode(ArtifactManifest.self, from: data),
+            manifest.mediaType == ArtifactManifest.mediaType
+        else { return nil }
+        return manifest
+    }
+
+    private func downloadFile(_ digest: Digest, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws {
+        let response = try await execute(request(.GET, "artifacts/" + digest.description))
+        if response.status.code >= 300 {
+            try Self.check(response.status, try await response.body.collect(upTo: 1 << 20))
+        }
+        let writer = try FileStreams.Writer(url: url)
+        var hasher = DigestHasher()
+        do {
+            for try await buffer in response.body {
+                buffer.withUnsafeReadableBytes { hasher.update(bytes: $0) }
+                try writer.write(buffer)
+                progress?(hasher.count)
+            }
+            try writer.close()
+        } catch {
+            try? writer.close()
+            throw GenericError(.unavailable, "the download of \(digest) broke off: \(error); run the command again")
+        }
+        guard hasher.finalize() == digest else {
+            throw GenericError(.corrupted, "artifact \(digest) arrived with other bytes (the server may hold a corrupted copy)")
+        }
+    }
+
+    // MARK: Versions
+
+    public func createVersion(_ version: NewVersion) async throws -> ModelVersion {
+        struct Body: Encodable {
+            var source: String
+            var runId: String?
+            var description: String
+            var tags: [String: String]
+            var lineage: Lineage
+            var artifactDigest: Digest?
+        }
+        return try await send(
+            .POST, m(version.model) + "/versions",
+            body: Body(
+                source: version.source, runId: version.runId, description: version.description, tags: version.tags, lineage: version.lineage,
+                artifactDigest: version.artifactDigest), as: ModelVersion.self)
+    }
+    public func version(_ model: String, _ reference: String) async throws -> ModelVersion {
+        try await send(.GET, m(model) + "/versions/" + Self.segment(reference), as: ModelVersion.self)
+    }
+    public func searchVersions(filter: String, orderBy: [String], limit: Int, pageToken: String?) async throws -> Page<ModelVersion> {
+        try await send(.GET, "versions", query: searchQuery(filter, orderBy, limit, pageToken), as: Page<ModelVersion>.self)
+    }
+    public func deleteVersion(_ model: String, _ version: Int) async throws {
+        _ = try await send(.DELETE, m(model) + "/versions/\(version)", as: Empty.self)
+    }
+    public func setVersionTag(_ model: String, _ version: Int, key: String, value: String) async throws {
+        _ = try await send(.PUT, m(model) + "/versions/\(version)/tags/" + Self.segment(key), body: ["value": value], as: Empty.self)
+    }
+    public func deleteVersionTag(_ model: String, _ version: Int, key: String) async throws {
+        _ = try await send(.DELETE, m(model) + "/versions/\(version)/tags/" + Self.segment(key), as: Empty.self)
+    }
+
+    // MARK: Aliases
+
+    private struct AliasBody: Encodable {
+        var version: Int
+        var reason: String?
+    }
+
+    private struct AliasAt: Decodable {
+        var version: Int?
+    }
+
+    private struct Events<T: Decodable>: Decodable {
+        var events: [T]
+    }
+
+    public func setAlias(_ model: String, alias: String, version: Int, reason: String?) async throws -> AliasEvent {
+        try await send(.PUT, m(model) + "/aliases/" + Self.segment(alias), body: AliasBody(version: version, reason: reason), as: AliasEvent.self)
+    }
+    public func deleteAlias(_ model: String, alias: String, reason: String?) async throws -> AliasEvent {
+        try await send(.DELETE, m(model) + "/aliases/" + Self.segment(alias), query: reason.map { [("reason", $0)] } ?? [], as: AliasEvent.self)
+    }
+    public func alias(_ model: String, alias: String) async throws -> ModelVersion {
+        try await send(.GET, m(model) + "/aliases/" + Self.segment(alias), as: ModelVersion.self)
+    }
+    public func alias(_ model: String, alias: String, at instant: Date) async throws -> Int? {
+        try await send(
+            .GET, m(model) + "/aliases/" + Self.segment(alias), query: [("at", Timestamp.format(instant))], as: AliasAt.self
+        ).version
+    }
+    public func aliasHistory(_ model: String, alias: String?) async throws -> [AliasEvent] {
+        let path = alias.map { m(model) + "/aliases/" + Self.segment($0) + "/history" } ?? m(model) + "/history"
+        return try await send(.GET, path, as: Events<AliasEvent>.self).events
+    }
+
+    // MARK: Stages, audit, tokens
+
+    public func approve(_ model: String, _ version: Int, stage: String, comment: String?) async throws -> ModelVersion {
+        try await send(
+            .POST, m(model) + "/versions/\(version)/approvals", body: ["stage": stage, "comment": comment ?? ""], as: ModelVersion.self)
+    }
+    public func transitionStage(_ model: String, _ version: Int, to stage: String, archiveExisting: Bool) async throws -> ModelVersion {
+        struct Body: Encodable {
+            var stage: String
+            var archiveExisting: Bool
+        }
+        return try await send(.POST, m(model) + "/versions/\(version)/stage", body: Body(stage: stage, archiveExisting: archiveExisting), as: ModelVersion.self)
+    }
+    public func audit(model: String?, limit: Int) async throws -> [AuditEvent] {
+        var query = [("limit", String(limit))]
+        if let model { query.append(("model", model)) }
+        return try await send(.GET, "audit", query: query, as: Events<AuditEvent>.self).events
+    }
+    public func createToken(name: String, role: Role) async throws -> AccessTokens.Issued {
+        try await send(.POST, "tokens", body: ["name": name, "role": role.rawValue], as: AccessTokens.Issued.self)
+    }
+}

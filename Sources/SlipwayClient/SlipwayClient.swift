@@ -1,0 +1,63 @@
+public import Foundation
+public import SlipwayCore
+public import SlipwayRegistry
+public import SlipwayStore
+
+/// Everything the CLI asks of Slipway. Two implementations: ``InProcessClient`` on the embedded
+/// store in `./.slipway/`, and ``RemoteClient`` over HTTP against a `slipway server`. Both return
+/// the same values, so the CLI prints the same output either way.
+public protocol SlipwayClient: Sendable {
+    /// Where this client works: a data folder or a server URL.
+    var location: String { get }
+
+    func whoami() async throws -> Principal
+
+    // Models
+    func createModel(_ model: NewModel) async throws -> RegisteredModel
+    func model(_ name: String) async throws -> RegisteredModel
+    func searchModels(filter: String, orderBy: [String], limit: Int, pageToken: String?) async throws -> Page<RegisteredModel>
+    func updateModel(_ name: String, description: String) async throws -> RegisteredModel
+    func renameModel(_ name: String, to newName: String) async throws -> RegisteredModel
+    func deleteModel(_ name: String) async throws
+    func setModelTag(_ name: String, key: String, value: String) async throws
+    func deleteModelTag(_ name: String, key: String) async throws
+
+    // Artifacts
+    /// Stores a file or a folder (as a manifest) and returns its digest and size.
+    func uploadArtifact(at path: URL, progress: TransferProgress?) async throws -> StoredObject
+    /// Writes an artifact (a file, or a folder from its manifest) to `destination`, verified.
+    func downloadArtifact(_ digest: Digest, to destination: URL, progress: TransferProgress?) async throws
+
+    // Versions
+    func createVersion(_ version: NewVersion) async throws -> ModelVersion
+    /// A version by number, `latest` or alias.
+    func version(_ model: String, _ reference: String) async throws -> ModelVersion
+    func searchVersions(filter: String, orderBy: [String], limit: Int, pageToken: String?) async throws -> Page<ModelVersion>
+    func deleteVersion(_ model: String, _ version: Int) async throws
+    func setVersionTag(_ model: String, _ version: Int, key: String, value: String) async throws
+    func deleteVersionTag(_ model: String, _ version: Int, key: String) async throws
+
+    // Aliases
+    func setAlias(_ model: String, alias: String, version: Int, reason: String?) async throws -> AliasEvent
+    func deleteAlias(_ model: String, alias: String, reason: String?) async throws -> AliasEvent
+    func alias(_ model: String, alias: String) async throws -> ModelVersion
+    func alias(_ model: String, alias: String, at instant: Date) async throws -> Int?
+    func aliasHistory(_ model: String, alias: String?) async throws -> [AliasEvent]
+
+    // Stages
+    func approve(_ model: String, _ version: Int, stage: String, comment: String?) async throws -> ModelVersion
+    func transitionStage(_ model: String, _ version: Int, to stage: String, archiveExisting: Bool) async throws -> ModelVersion
+
+    // Audit and tokens
+    func audit(model: String?, limit: Int) async throws -> [AuditEvent]
+    func createToken(name: String, role: Role) async throws -> AccessTokens.Issued
+}
+
+/// Progress of a long transfer: called with the bytes done so far and the total.
+public typealias TransferProgress = @Sendable (_ done: Int64, _ total: Int64) -> Void
+
+/// A byte-count callback for one part of a transfer, reporting against the whole.
+func scaled(_ progress: TransferProgress?, base: Int64 = 0, total: Int64) -> (@Sendable (Int64) -> Void)? {
+    guard let progress else { return nil }
+    return { done in progress(base + done, total) }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import SlipwayCore
+
+extension Request {
+    /// Decodes a JSON body no larger than the context's limit (413 above it, 400 when malformed).
+    func decodeJSON<T: Decodable>(_ type: T.Type, context: APIContext) async throws -> T {
+        let buffer = try await body.collect(upTo: context.maxBodyBytes)
+        guard buffer.readableBytes > 0 else { throw GenericError(.invalidArgument, "the request needs a JSON body") }
+        do {
+            return try SlipwayJSON.decoder().decode(T.self, from: buffer)
+        } catch let error as DecodingError {
+            throw GenericError(.invalidArgument, "malformed JSON body: \(ErrorMiddleware.describe(error))")
+        }
+    }
+
+    /// A query parameter, or nil.
+    func query(_ name: String) -> String? { uri.queryParameters[name[...]].map { String($0) } }
+
+    /// All values of a repeated query parameter.
+    func queryAll(_ name: String) -> [String] { uri.queryParameters.getAll(name).map { String($0) } }
+
+    /// An integer query parameter within bounds, or the default.
+    func queryInt(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = query(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw GenericError(.invalidArgument, "query parameter \(name)='\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+}
+
+extension Parameters {
+    /// A path parameter as a version number.
+    func versionNumber(_ name: String = "version") throws -> Int {
+        let text = try require(name)
+        guard let number = Int(text), number > 0 else {
+            throw GenericError(.invalidArgument, "'\(text)' is not a version number (1, 2, …)")
+        }
+        return number
+    }
+
+    /// A path parameter, percent-decoded.
+    func decoded(_ name: String) throws -> String {
+        let text = try require(name)
+        return text.removingPercentEncoding ?? text
+    }
+}
+
+/// Encodes a value as a JSON response with Slipway's conventions.
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    let data = try SlipwayJSON.encoder().encode(value)
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+}
+
+/// An empty JSON object response.
+func emptyResponse(status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+}

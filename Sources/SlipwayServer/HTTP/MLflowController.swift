@@ -1,0 +1,397 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SlipwayCore
+import SlipwayRegistry
+import SlipwayStore
+
+/// MLflow's Model Registry REST API (`/api/2.0/mlflow/registered-models/*`, `/model-versions/*`),
+/// close enough that the official `mlflow` Python client works against Slipway unchanged.
+/// GET calls take query parameters, the others a JSON body, as MLflow's client sends them.
+struct MLflowController {
+    let registry: Registry
+
+    // MARK: Wire shapes
+
+    struct Tag: Codable {
+        var key: String
+        var value: String
+    }
+
+    struct Alias: Codable {
+        var alias: String
+        var version: String
+    }
+
+    struct MLModel: Codable {
+        var name: String
+        var creation_timestamp: Int64
+        var last_updated_timestamp: Int64
+        var user_id: String?
+        var description: String?
+        var latest_versions: [MLVersion]?
+        var tags: [Tag]?
+        var aliases: [Alias]?
+    }
+
+    struct MLVersion: Codable {
+        var name: String
+        var version: String
+        var creation_timestamp: Int64
+        var last_updated_timestamp: Int64
+        var user_id: String?
+        var current_stage: String
+        var description: String?
+        var source: String
+        var run_id: String?
+        var status: String
+        var status_message: String?
+        var tags: [Tag]?
+        var run_link: String?
+        var aliases: [String]?
+    }
+
+    static func wire(_ model: RegisteredModel, latest: [MLVersion]? = nil) -> MLModel {
+        MLModel(
+            name: model.name, creation_timestamp: Timestamp.millis(model.createdAt), last_updated_timestamp: Timestamp.millis(model.updatedAt),
+            user_id: model.createdBy, description: model.description,
+            latest_versions: latest,
+            tags: model.tags.isEmpty ? nil : model.tags.sorted { $0.key < $1.key }.map { Tag(key: $0.key, value: $0.value) },
+            aliases: model.aliases.isEmpty
+                ? nil : model.aliases.sorted { $0.key < $1.key }.map { Alias(alias: $0.key, version: String($0.value)) })
+    }
+
+    static func wire(_ version: ModelVersion) -> MLVersion {
+        MLVersion(
+            name: version.model, version: String(version.version), creation_timestamp: Timestamp.millis(version.createdAt),
+            last_updated_timestamp: Timestamp.millis(version.updatedAt), user_id: version.createdBy, current_stage: version.stage,
+            description: version.description, source: version.source, run_id: version.runId ?? "",
+            status: version.status == .pending ? "PENDING_REGISTRATION" : version.status == .failed ? "FAILED_REGISTRATION" : "READY",
+            status_message: version.statusMessage,
+            tags: version.tags.isEmpty ? nil : version.tags.sorted { $0.key < $1.key }.map { Tag(key: $0.key, value: $0.value) },
+            run_link: nil, aliases: version.aliases.isEmpty ? nil : version.aliases.sorted())
+    }
+
+    // MARK: Request bodies
+
+    struct NameBody: Codable { var name: String }
+    struct CreateModelBody: Codable {
+        var name: String
+        var tags: [Tag]?
+        var description: String?
+    }
+    struct UpdateModelBody: Codable {
+        var name: String
+        var description: String?
+    }
+    struct RenameBody: Codable {
+        var name: String
+        var new_name: String
+    }
+    struct ModelTagBody: Codable {
+        var name: String
+        var key: String
+        var value: String?
+    }
+    struct AliasBody: Codable {
+        var name: String
+        var alias: String
+        var version: FlexibleString?
+    }
+    struct CreateVersionBody: Codable {
+        var name: String
+        var source: String?
+        var run_id: String?
+        var tags: [Tag]?
+        var run_link: String?
+        var description: String?
+        var model_id: String?
+    }
+    struct VersionBody: Codable {
+        var name: String
+        var version: FlexibleString
+        var description: String?
+    }
+    struct VersionTagBody: Codable {
+        var name: String
+        var version: FlexibleString
+        var key: String
+        var value: String?
+    }
+    struct TransitionBody: Codable {
+        var name: String
+        var version: FlexibleString
+        var stage: String
+        var archive_existing_versions: Bool?
+    }
+    struct LatestBody: Codable {
+        var name: String
+        var stages: [String]?
+    }
+
+    /// MLflow sends versions as strings; older clients sometimes as numbers.
+    struct FlexibleString: Codable {
+        var value: String
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let text = try? c.decode(String.self) {
+                value = text
+            } else {
+                value = String(try c.decode(Int.self))
+            }
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(value)
+        }
+        func number() throws -> Int {
+            guard let n = Int(value), n > 0 else { throw GenericError(.invalidArgument, "version '\(value)' is not a version number") }
+            return n
+        }
+    }
+
+    // MARK: Routes
+
+    func addRoutes(to group: RouterGroup<APIContext>) {
+        group.post("registered-models/create", use: createModel)
+        group.get("registered-models/get", use: getModel)
+        group.patch("registered-models/update", use: updateModel)
+        group.post("registered-models/rename", use: renameModel)
+        group.delete("registered-models/delete", use: deleteModel)
+        group.get("registered-models/search", use: searchModels)
+        group.post("registered-models/set-tag", use: setModelTag)
+        group.delete("registered-models/delete-tag", use: deleteModelTag)
+        group.post("registered-models/alias", use: setAlias)
+        group.delete("registered-models/alias", use: deleteAlias)
+        group.get("registered-models/alias", use: getAlias)
+        group.post("registered-models/get-latest-versions", use: latestVersions)
+        group.get("registered-models/get-latest-versions", use: latestVersions)
+        group.post("model-versions/create", use: createVersion)
+        group.get("model-versions/get", use: getVersion)
+        group.patch("model-versions/update", use: updateVersion)
+        group.delete("model-versions/delete", use: deleteVersion)
+        group.get("model-versions/search", use: searchVersions)
+        group.post("model-versions/set-tag", use: setVersionTag)
+        group.delete("model-versions/delete-tag", use: deleteVersionTag)
+        group.get("model-versions/get-download-uri", use: downloadURI)
+        group.post("model-versions/transition-stage", use: transitionStage)
+    }
+
+    private func required(_ request: Request, _ name: String) throws -> String {
+        guard let value = request.query(name), !value.isEmpty else {
+            throw GenericError(.invalidArgument, "missing value for required parameter '\(name)'")
+        }
+        return value
+    }
+
+    private func modelResponse(_ model: RegisteredModel, principal: Principal) async throws -> MLModel {
+        var latest: [MLVersion] = []
+        var seen = Set<String>()
+        let page = try await registry.searchVersions(
+            filter: "name = '\(Self.escape(model.name))'", orderBy: ["version_number DESC"], limit: 1000, by: principal)
+        for version in page.items where !seen.contains(version.stage) {
+            seen.insert(version.stage)
+            latest.append(Self.wire(version))
+        }
+        return Self.wire(model, latest: latest.isEmpty ? nil : latest.sorted { Int($0.version)! < Int($1.version)! })
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+    }
+
+    @Sendable func createModel(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(CreateModelBody.self, context: context)
+        var tags: [String: String] = [:]
+        for tag in body.tags ?? [] { tags[tag.key] = tag.value }
+        let model = try await registry.createModel(NewModel(name: body.name, description: body.description ?? "", tags: tags), by: principal)
+        return try jsonResponse(["registered_model": Self.wire(model)])
+    }
+
+    @Sendable func getModel(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let model = try await registry.model(try required(request, "name"), by: principal)
+        return try jsonResponse(["registered_model": try await modelResponse(model, principal: principal)])
+    }
+
+    @Sendable func updateModel(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(UpdateModelBody.self, context: context)
+        let model = try await registry.updateModel(body.name, description: body.description ?? "", by: principal)
+        return try jsonResponse(["registered_model": Self.wire(model)])
+    }
+
+    @Sendable func renameModel(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(RenameBody.self, context: context)
+        let model = try await registry.renameModel(body.name, to: body.new_name, by: principal)
+        return try jsonResponse(["registered_model": Self.wire(model)])
+    }
+
+    @Sendable func deleteModel(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(NameBody.self, context: context)
+        try await registry.deleteModel(body.name, by: principal)
+        return emptyResponse()
+    }
+
+    @Sendable func searchModels(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let page = try await registry.searchModels(
+            filter: request.query("filter") ?? "", orderBy: request.queryAll("order_by"),
+            limit: try request.queryInt("max_results", default: 100, in: 1...10_000), pageToken: request.query("page_token"), by: principal)
+        var models: [MLModel] = []
+        for model in page.items { models.append(try await modelResponse(model, principal: principal)) }
+        return try jsonResponse(SearchModelsResponse(registered_models: models, next_page_token: page.nextPageToken))
+    }
+
+    struct SearchModelsResponse: Codable {
+        var registered_models: [MLModel]
+        var next_page_token: String?
+    }
+
+    struct VersionsResponse: Codable {
+        var model_versions: [MLVersion]
+        var next_page_token: String?
+    }
+
+    @Sendable func setModelTag(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(ModelTagBody.self, context: context)
+        try await registry.setModelTag(body.name, key: body.key, value: body.value ?? "", by: principal)
+        return emptyResponse()
+    }
+
+    @Sendable func deleteModelTag(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(ModelTagBody.self, context: context)
+        try await registry.deleteModelTag(body.name, key: body.key, by: principal)
+        return emptyResponse()
+    }
+
+    @Sendable func setAlias(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(AliasBody.self, context: context)
+        guard let version = body.version else { throw GenericError(.invalidArgument, "missing value for required parameter 'version'") }
+        try await registry.setAlias(body.name, alias: body.alias, version: try version.number(), reason: nil, by: principal)
+        return emptyResponse()
+    }
+
+    @Sendable func deleteAlias(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(AliasBody.self, context: context)
+        try await registry.deleteAlias(body.name, alias: body.alias, reason: nil, by: principal)
+        return emptyResponse()
+    }
+
+    @Sendable func getAlias(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let version = try await registry.alias(try required(request, "name"), alias: try required(request, "alias"), by: principal)
+        return try jsonResponse(["model_version": Self.wire(version)])
+    }
+
+    @Sendable func latestVersions(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let name: String
+        var stages: [String]
+        if request.method == .get {
+            name = try required(request, "name")
+            stages = request.queryAll("stages")
+        } else {
+            let body = try await request.decodeJSON(LatestBody.self, context: context)
+            name = body.name
+            stages = body.stages ?? []
+        }
+        _ = try await registry.model(name, by: principal)
+        stages = stages.map { registry.policy.stage(named: $0) ?? $0 }
+        let page = try await registry.searchVersions(
+            filter: "name = '\(Self.escape(name))'", orderBy: ["version_number DESC"], limit: 10_000, by: principal)
+        var latest: [String: ModelVersion] = [:]
+        for version in page.items where latest[version.stage] == nil { latest[version.stage] = version }
+        let chosen = latest.values.filter { stages.isEmpty || stages.contains($0.stage) }.sorted { $0.version < $1.version }
+        return try jsonResponse(VersionsResponse(model_versions: chosen.map(Self.wire), next_page_token: nil))
+    }
+
+    @Sendable func createVersion(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(CreateVersionBody.self, context: context)
+        var tags: [String: String] = [:]
+        for tag in body.tags ?? [] { tags[tag.key] = tag.value }
+        var lineage = Lineage()
+        lineage.modelId = body.model_id
+        var draft = NewVersion(
+            model: body.name, source: body.source ?? "", runId: body.run_id.flatMap { $0.isEmpty ? nil : $0 },
+            description: body.description ?? "", tags: tags, lineage: lineage, status: .ready)
+        if let source = body.source, source.hasPrefix("slipway-artifacts:/"), let digest = Digest(String(source.dropFirst(19))) {
+            draft.artifactDigest = digest
+        }
+        let version = try await registry.createVersion(draft, by: principal)
+        return try jsonResponse(["model_version": Self.wire(version)])
+    }
+
+    @Sendable func getVersion(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let number = try FlexibleString(value: try required(request, "version")).number()
+        let version = try await registry.version(try required(request, "name"), number, by: principal)
+        return try jsonResponse(["model_version": Self.wire(version)])
+    }
+
+    @Sendable func updateVersion(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(VersionBody.self, context: context)
+        let version = try await registry.updateVersion(body.name, try body.version.number(), description: body.description ?? "", by: principal)
+        return try jsonResponse(["model_version": Self.wire(version)])
+    }
+
+    @Sendable func deleteVersion(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(VersionBody.self, context: context)
+        try await registry.deleteVersion(body.name, try body.version.number(), by: principal)
+        return emptyResponse()
+    }
+
+    @Sendable func searchVersions(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let page = try await registry.searchVersions(
+            filter: request.query("filter") ?? "", orderBy: request.queryAll("order_by"),
+            limit: try request.queryInt("max_results", default: 10_000, in: 1...10_000), pageToken: request.query("page_token"),
+            by: principal)
+        return try jsonResponse(VersionsResponse(model_versions: page.items.map(Self.wire), next_page_token: page.nextPageToken))
+    }
+
+    @Sendable func setVersionTag(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(VersionTagBody.self, context: context)
+        try await registry.setVersionTag(body.name, try body.version.number(), key: body.key, value: body.value ?? "", by: principal)
+        return emptyResponse()
+    }
+
+    @Sendable func deleteVersionTag(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(VersionTagBody.self, context: context)
+        try await registry.deleteVersionTag(body.name, try body.version.number(), key: body.key, by: principal)
+        return emptyResponse()
+    }
+
+    @Sendable func downloadURI(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let number = try FlexibleString(value: try required(request, "version")).number()
+        let version = try await registry.version(try required(request, "name"), number, by: principal)
+        let uri = version.artifactDigest.map { "slipway-artifacts:/\($0)" } ?? version.source
+        return try jsonResponse(["artifact_uri": uri])
+    }
+
+    @Sendable func transitionStage(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(TransitionBody.self, context: context)
+        let version = try await registry.transitionStage(
+            body.name, try body.version.number(), to: body.stage, archiveExisting: body.archive_existing_versions ?? false, by: principal)
+        return try jsonResponse(["model_version": Self.wire(version)])
+    }
+}
+
+extension MLflowController.FlexibleString {
+    init(value: String) { self.value = value }
+}

@@ -1,0 +1,137 @@
+import GRDB
+
+extension SQLiteMetadataStore {
+    /// The schema, one migration per version. Never edit a released migration: add the next one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: schemaV1)
+        }
+        return migrator
+    }
+
+    /// Models, versions and their searchable tags, parameters and metrics; aliases with their history;
+    /// approvals; the audit log; tokens. Timestamps are INTEGER milliseconds since 1970. Rows refer to
+    /// each other by id, so a rename touches one row and keeps every history.
+    static let schemaV1 = """
+        CREATE TABLE models (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            next_version INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL
+        );
+        CREATE INDEX models_created_at ON models(created_at);
+
+        CREATE TABLE model_tags (
+            model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX model_tags_key_value ON model_tags(key, value, model_id);
+
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            status_message TEXT,
+            stage TEXT NOT NULL,
+            artifact_digest TEXT,
+            artifact_size INTEGER,
+            source TEXT NOT NULL,
+            run_id TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            lineage TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            UNIQUE (model_id, version)
+        );
+        CREATE INDEX versions_created ON versions(created_at, version);
+        CREATE INDEX versions_model_stage ON versions(model_id, stage);
+        CREATE INDEX versions_run_id ON versions(run_id);
+
+        CREATE TABLE version_tags (
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (version_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX version_tags_key_value ON version_tags(key, value, version_id);
+
+        CREATE TABLE version_params (
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (version_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX version_params_key_value ON version_params(key, value, version_id);
+
+        CREATE TABLE version_metrics (
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value REAL NOT NULL,
+            PRIMARY KEY (version_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX version_metrics_key_value ON version_metrics(key, value, version_id);
+
+        CREATE TABLE aliases (
+            model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+            alias TEXT NOT NULL,
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE RESTRICT,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (model_id, alias)
+        ) WITHOUT ROWID;
+        CREATE INDEX aliases_version ON aliases(version_id);
+
+        CREATE TABLE alias_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+            alias TEXT NOT NULL,
+            from_version INTEGER,
+            to_version INTEGER,
+            actor TEXT NOT NULL,
+            reason TEXT,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX alias_events_model_alias ON alias_events(model_id, alias, id);
+
+        CREATE TABLE approvals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            stage TEXT NOT NULL,
+            approver TEXT NOT NULL,
+            comment TEXT,
+            at INTEGER NOT NULL,
+            UNIQUE (version_id, stage, approver)
+        );
+
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            model_id INTEGER,
+            model_name TEXT,
+            version INTEGER,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX audit_events_model_id ON audit_events(model_id, id);
+        CREATE INDEX audit_events_model_name ON audit_events(model_name, id);
+
+        CREATE TABLE tokens (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            secret_hash TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            revoked_at INTEGER
+        );
+        """
+}

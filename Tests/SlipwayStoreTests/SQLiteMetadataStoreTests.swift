@@ -1,0 +1,193 @@
+import Foundation
+import SlipwayCore
+import SlipwayStore
+import SlipwayStoreConformance
+import SlipwayStoreSQLite
+import Testing
+
+/// A database file in a temporary folder of its own, removed at the end.
+private struct TemporaryDatabase: ~Copyable {
+    let folder: URL
+    var path: String { folder.appendingPathComponent("nested/metadata.sqlite").path }
+
+    init() {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sqlite-\(UUID().uuidString)")
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+@Suite("SQLiteMetadataStore")
+struct SQLiteMetadataStoreTests {
+    @Test("conformance", arguments: MetadataStoreConformance.all.map(\.0))
+    func conformance(_ name: String) async throws {
+        let body = try #require(MetadataStoreConformance.all.first { $0.0 == name }?.1)
+        let database = TemporaryDatabase()
+        let store = try SQLiteMetadataStore(path: database.path)
+        try await body(store)
+    }
+
+    @Test("reopening keeps the data and applies no migration twice")
+    func reopen() async throws {
+        let database = TemporaryDatabase()
+        do {
+            let store = try SQLiteMetadataStore(path: database.path)
+            _ = try await store.createModel(NewModel(name: "iris", tags: ["team": "vision"]), actor: "alice")
+            _ = try await store.createVersion(NewVersion(model: "iris", lineage: Lineage(metrics: ["accuracy": 0.9])), actor: "alice")
+            _ = try await store.setAlias(model: "iris", alias: "production", version: 1, immutable: false, reason: "first", actor: "alice")
+        }
+        let reopened = try SQLiteMetadataStore(path: database.path)
+        #expect(try await reopened.appliedMigrations() == ["v1"])
+        let model = try #require(try await reopened.model(named: "iris"))
+        #expect(model.tags == ["team": "vision"])
+        #expect(model.aliases == ["production": 1])
+        #expect(try await reopened.aliasHistory(model: "iris", alias: "production").map(\.reason) == ["first"])
+        let found = try await reopened.searchVersions(SearchQuery(filter: SearchFilter(clauses: [
+            SearchClause(key: .metric("accuracy"), op: .greater, value: .number(0.5))
+        ])))
+        #expect(found.items.map(\.reference) == ["iris@1"])
+        #expect(try await reopened.createVersion(NewVersion(model: "iris"), actor: "bob").version == 2)
+        // A second store on the same file sees the same data (the CLI and a server may share it).
+        let third = try SQLiteMetadataStore(path: database.path)
+        #expect(try await third.model(named: "iris")?.latestVersion == 2)
+    }
+
+    @Test("the file is in WAL mode")
+    func walMode() async throws {
+        let database = TemporaryDatabase()
+        let store = try SQLiteMetadataStore(path: database.path)
+        #expect(try await store.journalMode() == "wal")
+        _ = try await store.createModel(NewModel(name: "iris"), actor: "alice")
+        #expect(FileManager.default.fileExists(atPath: database.path + "-wal"))
+    }
+
+    @Test("an unusable path is an unavailable error, not a crash")
+    func unusablePath() throws {
+        let database = TemporaryDatabase()
+        try FileManager.default.createDirectory(at: database.folder, withIntermediateDirectories: true)
+        let file = database.folder.appendingPathComponent("plain-file")
+        try Data("x".utf8).write(to: file)
+        #expect(throws: StoreError.self) {
+            _ = try SQLiteMetadataStore(path: file.appendingPathComponent("metadata.sqlite").path)
+        }
+    }
+
+    @Test("concurrent writers get distinct version numbers")
+    func concurrentWriters() async throws {
+        let database = TemporaryDatabase()
+        let store = try SQLiteMetadataStore(path: database.path)
+        _ = try await store.createModel(NewModel(name: "iris"), actor: "alice")
+        let numbers = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    try await store.createVersion(NewVersion(model: "iris", tags: ["writer": "\(index)"]), actor: "writer-\(index)").version
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(numbers.sorted() == Array(1...50))
+        let audit = try await store.auditEvents(model: "iris", limit: 100, beforeId: nil)
+        #expect(audit.filter { $0.action == "version.create" }.count == 50)
+        #expect(try await store.model(named: "iris")?.latestVersion == 50)
+    }
+
+    @Test("hostile strings round-trip and are matched literally")
+    func hostileStrings() async throws {
+        let database = TemporaryDatabase()
+        let store = try SQLiteMetadataStore(path: database.path)
+        let name = "o'brien \"model\" 100% a_b [x]*? Zürich"
+        let big = String(repeating: "0123456789", count: 1024)
+        _ = try await store.createModel(NewModel(name: name, description: big, tags: ["ü": "ÜBER"]), actor: "o'brien")
+        _ = try await store.createVersion(NewVersion(model: name, description: big, tags: ["city": "Zürich — 東京 🚀", "big": big]), actor: "o'brien")
+        let model = try #require(try await store.model(named: name))
+        #expect(model.description == big)
+        #expect(model.tags == ["ü": "ÜBER"])
+        let version = try #require(try await store.version(model: name, version: 1))
+        #expect(version.tags["big"] == big)
+        #expect(version.description == big)
+
+        func refs(_ key: SearchKey, _ op: SearchOperator, _ value: SearchValue) async throws -> [String] {
+            try await store.searchVersions(SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: key, op: op, value: value)]))).items.map(\.reference)
+        }
+        let reference = "\(name)@1"
+        #expect(try await refs(.attribute(.name), .equal, .string(name)) == [reference])
+        #expect(try await refs(.attribute(.name), .like, .string("o'brien \"model\" 100% a_b [x]*? %")) == [reference])
+        #expect(try await refs(.attribute(.name), .like, .string("O'BRIEN%")).isEmpty)
+        #expect(try await refs(.attribute(.name), .ilike, .string("O'BRIEN%ZÜRICH")) == [reference])
+        // ILIKE folds Unicode letters too, not only ASCII.
+        #expect(try await refs(.tag("city"), .ilike, .string("ZÜRICH%")) == [reference])
+        #expect(try await refs(.tag("city"), .like, .string("ZÜRICH%")).isEmpty)
+        #expect(try await refs(.tag("big"), .equal, .string(big)) == [reference])
+        #expect(try await refs(.tag("big"), .like, .string("%789")) == [reference])
+        let models = try await store.searchModels(SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: .tag("ü"), op: .ilike, value: .string("über"))])))
+        #expect(models.items.map(\.name) == [name])
+    }
+
+    @Test("a filtered search over 100,000 versions takes a few milliseconds", .timeLimit(.minutes(2)))
+    func searchLatency() async throws {
+        let database = TemporaryDatabase()
+        let store = try SQLiteMetadataStore(path: database.path)
+        let count = 100_000
+        _ = try await store.createModel(NewModel(name: "big"), actor: "bench")
+        let lineage = Lineage(parameters: ["max_depth": "8"])
+        var versions: [NewVersion] = []
+        versions.reserveCapacity(count)
+        for index in 0..<count {
+            var version = NewVersion(model: "big", source: "s3://bucket/big/\(index)", tags: ["team": "team-\(index % 100)", "shard": "\(index % 1000)"], lineage: lineage)
+            version.lineage.metrics = ["accuracy": Double(index / 1000) / 100]
+            versions.append(version)
+        }
+        let clock = ContinuousClock()
+        print("DEBUGTIME built", clock.now)
+        let insertStart = clock.now
+        let numbers = try await store.createVersions(model: "big", versions, actor: "bench")
+        let insertTime = clock.now - insertStart
+        #expect(numbers.count == count)
+        #expect(numbers.last == count)
+
+        func measure(_ label: String, _ query: SearchQuery, expected: Int) async throws -> Duration {
+            var samples: [Duration] = []
+            for _ in 0..<100 {
+                let start = clock.now
+                let page = try await store.searchVersions(query)
+                samples.append(clock.now - start)
+                #expect(page.items.count == expected)
+            }
+            samples.sort()
+            let p50 = samples[samples.count / 2]
+            let p99 = samples[samples.count * 99 / 100]
+            print("search latency over \(count) versions, \(label): p50 \(p50.milliseconds) ms, p99 \(p99.milliseconds) ms")
+            return p99
+        }
+        let tag = SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: .tag("team"), op: .equal, value: .string("team-42"))]), limit: 100)
+        let tagAndMetric = SearchQuery(
+            filter: SearchFilter(clauses: [
+                SearchClause(key: .tag("shard"), op: .equal, value: .string("42")),
+                SearchClause(key: .metric("accuracy"), op: .greater, value: .number(0.5)),
+            ]),
+            order: [SearchOrder(key: .metric("accuracy"), ascending: false)],
+            limit: 20
+        )
+        print("inserted \(count) versions in \(insertTime.milliseconds) ms")
+        let p99Tag = try await measure("tags.team = 'team-42' (1,000 matches, first 100)", tag, expected: 100)
+        let p99Combined = try await measure("tags.shard = '42' AND metrics.accuracy > 0.5 ORDER BY metrics.accuracy DESC", tagAndMetric, expected: 20)
+        #expect(p99Tag < .milliseconds(50))
+        #expect(p99Combined < .milliseconds(50))
+    }
+}
+
+extension Duration {
+    fileprivate var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return (Double(seconds) * 1000 + Double(attoseconds) / 1e15 * 1).rounded(toPlaces: 2)
+    }
+}
+
+extension Double {
+    fileprivate func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
+    }
+}
