@@ -9,16 +9,20 @@ import SlipwayCore
 enum Output {
     static func json(_ value: some Encodable) {
         let data = (try? SlipwayJSON.encoder(pretty: true).encode(value)) ?? Data("null".utf8)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        write(data + Data("\n".utf8), to: .standardOutput)
     }
 
     static func line(_ text: String = "") {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(Data((text + "\n").utf8), to: .standardOutput)
     }
 
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        write(Data((text + "\n").utf8), to: .standardError)
+    }
+
+    /// Writes without crashing when the reader has gone away (a closed pipe is not an error worth a crash report).
+    static func write(_ data: Data, to handle: FileHandle) {
+        try? handle.write(contentsOf: data)
     }
 
     struct ErrorDocument: Encodable {
@@ -94,13 +98,13 @@ final class ProgressBar: @unchecked Sendable {
             let rate = Double(done) / seconds / 1_048_576
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
             let text = String(format: "\r%@ [%@] %3.0f%% %@ / %@ %.1f MB/s", label, bar, fraction * 100, Self.size(done), Self.size(total), rate)
-            FileHandle.standardError.write(Data(text.utf8))
+            Output.write(Data(text.utf8), to: .standardError)
         }
     }
 
     func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\n".utf8))
+        Output.write(Data("\n".utf8), to: .standardError)
     }
 
     static func size(_ bytes: Int64) -> String {
