@@ -1,4 +1,3 @@
-import Foundation
 import GRDB
 public import SlipwayCore
 public import SlipwayStore
@@ -49,16 +48,19 @@ extension SQLiteMetadataStore {
                 lineages.append(text)
             }
         }
-        print("DEBUGT lineages", ContinuousClock.now)
-        let rows: [[Any]] = zip(versions, lineages).map { new, lineage in
-            [
-                new.status.rawValue, new.artifactDigest?.description ?? NSNull(), new.artifactSize ?? NSNull(), new.source, new.runId ?? "",
-                new.description, lineage,
-            ]
+        var writer = JSONRowsWriter(reservingCapacity: versions.count * 256)
+        for (new, lineage) in zip(versions, lineages) {
+            writer.beginRow()
+            writer.string(new.status.rawValue)
+            writer.string(new.artifactDigest?.description)
+            writer.integer(new.artifactSize)
+            writer.string(new.source)
+            writer.string(new.runId ?? "")
+            writer.string(new.description)
+            writer.json(lineage)
+            writer.endRow()
         }
-        let versionRows = try Self.json(rows)
-        let encodedLineages = lineages
-        print("DEBUGT json", ContinuousClock.now)
+        let versionRows = writer.finished()
         return try await write { db in
             let model = try Rows.requireModel(db, named: name)
             let now = Timestamp.now()
@@ -74,35 +76,50 @@ extension SQLiteMetadataStore {
                     """,
                 arguments: [model.id, first, millis, millis, actor, versionRows]
             )
-            print("DEBUGT inserted", ContinuousClock.now)
             var ids: [Int: Int64] = [:]
             for row in try Row.fetchAll(
                 db, sql: "SELECT version, id FROM versions WHERE model_id = ? AND version >= ?", arguments: [model.id, first]
             ) {
                 ids[row[0]] = row[1] as Int64
             }
-            var tags: [[Any]] = []
-            var params: [[Any]] = []
-            var metrics: [[Any]] = []
+            var tags = JSONRowsWriter()
+            var params = JSONRowsWriter()
+            var metrics = JSONRowsWriter()
             for (index, new) in versions.enumerated() {
                 guard let id = ids[first + index] else {
                     throw StoreError(.internal, "version \(first + index) of '\(name)' was not stored by the bulk registration")
                 }
-                for (key, value) in new.tags { tags.append([id, key, value]) }
-                for (key, value) in new.lineage.parameters { params.append([id, key, value]) }
-                for (key, value) in new.lineage.metrics { metrics.append([id, key, value]) }
+                for (key, value) in new.tags {
+                    tags.beginRow()
+                    tags.integer(id)
+                    tags.string(key)
+                    tags.string(value)
+                    tags.endRow()
+                }
+                for (key, value) in new.lineage.parameters {
+                    params.beginRow()
+                    params.integer(id)
+                    params.string(key)
+                    params.string(value)
+                    params.endRow()
+                }
+                for (key, value) in new.lineage.metrics {
+                    metrics.beginRow()
+                    metrics.integer(id)
+                    metrics.string(key)
+                    metrics.number(value)
+                    metrics.endRow()
+                }
             }
-            print("DEBUGT children", ContinuousClock.now)
-            for (table, rows) in [("version_tags", tags), ("version_params", params), ("version_metrics", metrics)] where !rows.isEmpty {
+            for (table, rows) in [("version_tags", tags), ("version_params", params), ("version_metrics", metrics)] {
                 try db.execute(
                     sql: """
                         INSERT INTO \(table) (version_id, key, value)
                         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)
                         """,
-                    arguments: [try Self.json(rows)]
+                    arguments: [rows.finished()]
                 )
             }
-            print("DEBUGT childrenin", ContinuousClock.now)
             try db.cachedStatement(sql: "UPDATE models SET next_version = ?, updated_at = ? WHERE id = ?")
                 .execute(arguments: [first + versions.count, millis, model.id])
             try Rows.appendAudit(
@@ -113,17 +130,7 @@ extension SQLiteMetadataStore {
                 ),
                 modelId: model.id
             )
-            _ = encodedLineages
             return Array(first..<(first + versions.count))
-        }
-    }
-
-    /// JSON text of rows of strings, numbers and nulls.
-    static func json(_ rows: [[Any]]) throws -> String {
-        do {
-            return String(decoding: try JSONSerialization.data(withJSONObject: rows), as: UTF8.self)
-        } catch {
-            throw StoreError(.invalidArgument, "the versions cannot be encoded for a bulk registration: \(error)")
         }
     }
 

@@ -140,12 +140,16 @@ struct SQLiteMetadataStoreTests {
             versions.append(version)
         }
         let clock = ContinuousClock()
-        print("DEBUGTIME built", clock.now)
         let insertStart = clock.now
         let numbers = try await store.createVersions(model: "big", versions, actor: "bench")
         let insertTime = clock.now - insertStart
         #expect(numbers.count == count)
         #expect(numbers.last == count)
+        let sample = try #require(try await store.version(model: "big", version: 4243))
+        #expect(sample.tags == versions[4242].tags)
+        #expect(sample.lineage == versions[4242].lineage)
+        #expect(sample.source == versions[4242].source)
+        #expect(try await store.model(named: "big")?.latestVersion == count)
 
         func measure(_ label: String, _ query: SearchQuery, expected: Int) async throws -> Duration {
             var samples: [Duration] = []
