@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "slipway", targets: ["slipway"]),
         .library(name: "SlipwayCore", targets: ["SlipwayCore"]),
+        .library(name: "SlipwayStats", targets: ["SlipwayStats"]),
         .library(name: "SlipwayStore", targets: ["SlipwayStore"]),
         .library(name: "SlipwayRegistry", targets: ["SlipwayRegistry"]),
         .library(name: "SlipwayServer", targets: ["SlipwayServer"]),
@@ -35,6 +36,7 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "SlipwayStats", swiftSettings: swiftSettings),
         .target(
             name: "SlipwayStore",
             dependencies: ["SlipwayCore", .product(name: "Logging", package: "swift-log")],
@@ -83,11 +85,17 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient",
+                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayStatsTests",
+            dependencies: ["SlipwayStats"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore"], swiftSettings: swiftSettings),
@@ -106,6 +114,9 @@ let package = Package(
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -27,7 +27,12 @@ public enum SlipwayServer {
 
     /// Builds the router with every route and middleware.
     static func router(services: SlipwayServices) -> Router<APIContext> {
-        let router = Router(context: APIContext.self)
+        routes(services: services).router
+    }
+
+    /// Builds the router through a ``RouteRecorder``, which also lists every route it registered.
+    static func routes(services: SlipwayServices) -> RouteRecorder<APIContext> {
+        let router = RouteRecorder(Router(context: APIContext.self))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(tokens: services.tokens, maxBodyBytes: services.configuration.maxBodyBytes))
         router.get("health") { _, _ in emptyResponse() }

@@ -281,6 +281,7 @@ extension MetadataStoreConformance {
         await versions(clause(.attribute(.version), .in, .list(["1", "x"])))
         await versions(clause(.attribute(.creationTimestamp), .greater, .string("yesterday")))
         await versions(clause(.attribute(.name), .equal, .number(5)))
+        await versions(clause(.tag("env"), .in, .list((0...1000).map(String.init))))
         await models(clause(.metric("accuracy"), .greater, .number(0.5)))
         await models(clause(.param("alpha"), .equal, .string("0.5")))
         await models(clause(.attribute(.version), .equal, .number(1)))

@@ -94,6 +94,23 @@ extension MetadataStoreConformance {
         }
     }
 
+    /// Versions registered at the same time get distinct, consecutive numbers.
+    public static func concurrentVersionsGetDistinctNumbers(_ store: any MetadataStore) async throws {
+        try await seed(store, model: "iris")
+        let numbers = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    try await store.createVersion(NewVersion(model: "iris", description: "writer \(index)"), actor: "writer-\(index)").version
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(numbers.sorted() == Array(1...20))
+        #expect(try await store.model(named: "iris")?.latestVersion == 20)
+        let audit = try await store.auditEvents(model: "iris", limit: 100, beforeId: nil)
+        #expect(Set(audit.filter { $0.action == "version.create" }.compactMap(\.version)) == Set(1...20))
+    }
+
     /// `finishVersion` moves PENDING to READY or FAILED, and nothing else.
     public static func finishVersionOnlyFromPending(_ store: any MetadataStore) async throws {
         try await seed(store, model: "iris", versions: 2)
@@ -182,6 +199,36 @@ extension MetadataStoreConformance {
                 model: "iris", version: 9, expected: "None", stage: "Staging", archiveOthers: false, archiveStage: "Archived", actor: bob
             )
         }
+    }
+
+    /// Of several transitions racing from the same expected stage, exactly one wins.
+    public static func concurrentStageTransitionsHaveOneWinner(_ store: any MetadataStore) async throws {
+        try await seed(store, model: "iris", versions: 1)
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<10 {
+                group.addTask {
+                    do {
+                        _ = try await store.transitionStage(
+                            model: "iris", version: 1, expected: "None", stage: index % 2 == 0 ? "Staging" : "Production", archiveOthers: false,
+                            archiveStage: "Archived", actor: "racer-\(index)"
+                        )
+                        return true
+                    } catch let error as any SlipwayError {
+                        #expect(error.kind == .failedPrecondition, "\(error.message)")
+                        return false
+                    } catch {
+                        Issue.record("unexpected error \(error)")
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 1)
+        let audit = try await store.auditEvents(model: "iris", limit: 100, beforeId: nil)
+        #expect(audit.filter { $0.action == "stage.transition" }.count == 1)
+        let stage = try #require(try await store.version(model: "iris", version: 1)?.stage)
+        #expect(["Staging", "Production"].contains(stage))
     }
 
     /// Version tags are set, replaced and deleted.

@@ -13,6 +13,9 @@ struct PageToken: Codable, Equatable {
         case query = "q"
     }
 
+    /// Far beyond any real result set; keeps a forged token from overflowing arithmetic.
+    static let maximumOffset = 1 << 40
+
     var encoded: String {
         let data = (try? JSONEncoder().encode(self)) ?? Data()
         return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -24,7 +27,7 @@ struct PageToken: Codable, Equatable {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard text.utf8.count <= 512, let data = Data(base64Encoded: base64), let token = try? JSONDecoder().decode(PageToken.self, from: data),
-            token.offset > 0, token.query == fingerprint
+            token.offset > 0, token.offset <= maximumOffset, token.query == fingerprint
         else {
             throw StoreError.invalidPageToken()
         }

@@ -139,3 +139,9 @@ extension SQLiteMetadataStore {
         }
     }
 }
+
+/// One side of an alias change in the audit log.
+struct AliasState: Encodable, Sendable {
+    var alias: String
+    var version: Int
+}

@@ -52,7 +52,7 @@ extension SQLiteMetadataStore {
             UNIQUE (model_id, version)
         );
         CREATE INDEX versions_created ON versions(created_at, version);
-        CREATE INDEX versions_model_stage ON versions(model_id, stage);
+        CREATE INDEX versions_model_created ON versions(model_id, created_at, version);
         CREATE INDEX versions_run_id ON versions(run_id);
 
         CREATE TABLE version_tags (

@@ -32,6 +32,7 @@ extension SQLiteMetadataStore {
     ///
     /// - Returns: The numbers assigned, in the order of `versions`.
     package func createVersions(model name: String, _ versions: [NewVersion], actor: String) async throws -> [Int] {
+        guard !versions.isEmpty else { return [] }
         var lineages: [String] = []
         lineages.reserveCapacity(versions.count)
         var previous: (Lineage, String)?

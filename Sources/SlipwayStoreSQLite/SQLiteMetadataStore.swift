@@ -33,14 +33,31 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: Self.configuration())
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw Self.notADatabase(path)
         } catch {
             throw StoreError(.unavailable, "cannot open the metadata database '\(path)': \(Self.describe(error)); check that the file is readable and writable")
         }
         do {
-            try Self.migrator.migrate(pool)
+            let migrator = Self.migrator
+            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                throw StoreError(
+                    .unavailable, "the metadata database '\(path)' was written by a newer version of Slipway; upgrade Slipway to open it"
+                )
+            }
+            try migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw Self.notADatabase(path)
         } catch {
             throw StoreError(.internal, "cannot update the metadata database '\(path)' to the current schema: \(Self.describe(error))")
         }
+    }
+
+    static func notADatabase(_ path: String) -> StoreError {
+        StoreError(.unavailable, "'\(path)' is not a Slipway metadata database; move the file away or choose another data folder")
     }
 
     static func configuration() -> Configuration {

@@ -5,8 +5,9 @@ import SlipwayStore
 
 /// Compiles a ``SearchQuery`` to SQL over the schema of ``SQLiteMetadataStore``.
 ///
-/// Values never enter the SQL text: every value is a bound argument. Tag, parameter and metric clauses
-/// become `id IN (SELECT … WHERE key = ? AND value …)` subqueries that the `(key, value, id)` indexes answer.
+/// Values never enter the SQL text: every value is a bound argument. One tag, parameter or metric clause
+/// becomes an `id IN (SELECT … WHERE key = ? AND value …)` subquery that its `(key, value, id)` index answers;
+/// the others become `EXISTS` checks by primary key on the candidates it yields. The query selects ids only.
 struct SearchCompiler {
     enum Target: String {
         case models
@@ -19,6 +20,8 @@ struct SearchCompiler {
     private(set) var conditions: [String] = []
     private(set) var whereArguments = StatementArguments()
     private(set) var orderTerms: [String] = []
+    /// Whether a version search names the model (`name`), so that `models` must be joined.
+    private(set) var usesModelName = false
 
     init(target: Target) {
         self.target = target
@@ -34,7 +37,7 @@ struct SearchCompiler {
         let from =
             switch target {
             case .models: "FROM models m"
-            case .versions: "FROM versions v JOIN models m ON m.id = v.model_id"
+            case .versions: compiler.usesModelName ? "FROM versions v JOIN models m ON m.id = v.model_id" : "FROM versions v"
             }
         var sql = "SELECT \(columns) \(from)"
         if !compiler.joins.isEmpty { sql += " " + compiler.joins.joined(separator: " ") }
@@ -111,7 +114,8 @@ struct SearchCompiler {
         case timestamp
     }
 
-    func column(for attribute: SearchAttribute) throws -> (sql: String, kind: ColumnKind) {
+    mutating func column(for attribute: SearchAttribute) throws -> (sql: String, kind: ColumnKind) {
+        if attribute == .name { usesModelName = true }
         switch (target, attribute) {
         case (_, .name): return ("m.name", .text)
         case (.models, .description): return ("m.description", .text)
@@ -200,9 +204,18 @@ struct SearchCompiler {
         }
     }
 
+    /// The most values an `IN` list may hold.
+    static let maximumListCount = 1000
+
     static func list(_ clause: SearchClause) throws -> [String] {
         switch clause.value {
-        case .list(let values): return values
+        case .list(let values):
+            guard values.count <= maximumListCount else {
+                throw StoreError(
+                    .invalidArgument, "\(describe(clause.key)) \(clause.op.rawValue) has \(values.count) values; a list may hold at most \(maximumListCount)"
+                )
+            }
+            return values
         case .string(let value): return [value]
         case .number(let value): return [String(value)]
         }

@@ -74,6 +74,35 @@ struct SQLiteMetadataStoreTests {
         }
     }
 
+    @Test("a file that is not a database is an error, not a crash")
+    func notADatabase() throws {
+        let database = TemporaryDatabase()
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: database.path))
+        let error = #expect(throws: StoreError.self) {
+            _ = try SQLiteMetadataStore(path: database.path)
+        }
+        #expect(error?.kind == .unavailable)
+        #expect(error?.message.contains("not a Slipway metadata database") == true)
+    }
+
+    @Test("two stores on one file (a server and a CLI) write without losing or reusing numbers")
+    func twoStoresOneFile() async throws {
+        let database = TemporaryDatabase()
+        let first = try SQLiteMetadataStore(path: database.path)
+        let second = try SQLiteMetadataStore(path: database.path)
+        _ = try await first.createModel(NewModel(name: "iris"), actor: "alice")
+        let numbers = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<40 {
+                let store = index % 2 == 0 ? first : second
+                group.addTask { try await store.createVersion(NewVersion(model: "iris"), actor: "writer-\(index)").version }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(numbers.sorted() == Array(1...40))
+        #expect(try await second.model(named: "iris")?.latestVersion == 40)
+    }
+
     @Test("concurrent writers get distinct version numbers")
     func concurrentWriters() async throws {
         let database = TemporaryDatabase()
@@ -91,6 +120,29 @@ struct SQLiteMetadataStoreTests {
         let audit = try await store.auditEvents(model: "iris", limit: 100, beforeId: nil)
         #expect(audit.filter { $0.action == "version.create" }.count == 50)
         #expect(try await store.model(named: "iris")?.latestVersion == 50)
+    }
+
+    @Test("sequential writes and reads are fast enough for an interactive registry")
+    func writeThroughput() async throws {
+        let database = TemporaryDatabase()
+        let store = try SQLiteMetadataStore(path: database.path)
+        _ = try await store.createModel(NewModel(name: "iris"), actor: "alice")
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in 0..<300 {
+            _ = try await store.createVersion(
+                NewVersion(model: "iris", tags: ["index": "\(index)"], lineage: Lineage(parameters: ["depth": "3"], metrics: ["accuracy": 0.9])),
+                actor: "alice"
+            )
+        }
+        let writes = clock.now - start
+        let readStart = clock.now
+        for index in 0..<1000 {
+            _ = try await store.version(model: "iris", version: index % 300 + 1)
+        }
+        let reads = clock.now - readStart
+        print("300 createVersion calls in \(writes.milliseconds) ms; 1,000 version reads in \(reads.milliseconds) ms")
+        #expect(writes < .seconds(30))
     }
 
     @Test("hostile strings round-trip and are matched literally")
@@ -151,7 +203,7 @@ struct SQLiteMetadataStoreTests {
         #expect(sample.source == versions[4242].source)
         #expect(try await store.model(named: "big")?.latestVersion == count)
 
-        func measure(_ label: String, _ query: SearchQuery, expected: Int) async throws -> Duration {
+        func measure(_ label: String, _ query: SearchQuery, expected: Int) async throws -> (p50: Duration, p99: Duration) {
             var samples: [Duration] = []
             for _ in 0..<100 {
                 let start = clock.now
@@ -163,7 +215,7 @@ struct SQLiteMetadataStoreTests {
             let p50 = samples[samples.count / 2]
             let p99 = samples[samples.count * 99 / 100]
             print("search latency over \(count) versions, \(label): p50 \(p50.milliseconds) ms, p99 \(p99.milliseconds) ms")
-            return p99
+            return (p50, p99)
         }
         let tag = SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: .tag("team"), op: .equal, value: .string("team-42"))]), limit: 100)
         let tagAndMetric = SearchQuery(
@@ -175,10 +227,19 @@ struct SQLiteMetadataStoreTests {
             limit: 20
         )
         print("inserted \(count) versions in \(insertTime.milliseconds) ms")
-        let p99Tag = try await measure("tags.team = 'team-42' (1,000 matches, first 100)", tag, expected: 100)
-        let p99Combined = try await measure("tags.shard = '42' AND metrics.accuracy > 0.5 ORDER BY metrics.accuracy DESC", tagAndMetric, expected: 20)
-        #expect(p99Tag < .milliseconds(50))
-        #expect(p99Combined < .milliseconds(50))
+        let tagLatency = try await measure("tags.team = 'team-42' (1,000 matches, first 100)", tag, expected: 100)
+        let combinedLatency = try await measure(
+            "tags.shard = '42' AND metrics.accuracy > 0.5 ORDER BY metrics.accuracy DESC (49 matches, first 20)", tagAndMetric, expected: 20
+        )
+        let byModel = SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: .attribute(.name), op: .equal, value: .string("big"))]), limit: 100)
+        let modelLatency = try await measure("name = 'big' (100,000 matches, newest 100)", byModel, expected: 100)
+        // Loose bounds: this is a debug build, and other tests run at the same time. The p99 target of a
+        // release server on an idle machine (10 ms) is measured by the benchmark, not here.
+        #expect(tagLatency.p50 < .milliseconds(50))
+        #expect(combinedLatency.p50 < .milliseconds(50))
+        #expect(tagLatency.p99 < .milliseconds(250))
+        #expect(combinedLatency.p99 < .milliseconds(250))
+        #expect(modelLatency.p50 < .milliseconds(50))
     }
 }
 

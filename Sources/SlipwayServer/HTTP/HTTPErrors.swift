@@ -49,7 +49,12 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let (kind, message) = Self.classify(error)
+            var (kind, message) = Self.classify(error)
+            if let error = error as? HTTPError, error.status == .notFound, error.body == nil {
+                // The router found no route for the method and path.
+                message = "no route for \(request.method.rawValue) \(request.uri.path)"
+                if request.uri.path.hasPrefix("/api/v1/") { message += "; GET /api/v1/openapi.json lists the API" }
+            }
             if kind == .internal || kind == .unavailable || kind == .corrupted {
                 context.logger.error("request failed", metadata: ["slipway.path": "\(request.uri.path)", "slipway.error": "\(error)"])
             }

@@ -178,11 +178,50 @@ struct MLflowController {
         group.post("model-versions/transition-stage", use: transitionStage)
     }
 
-    private func required(_ request: Request, _ name: String) throws -> String {
-        guard let value = request.query(name), !value.isEmpty else {
-            throw GenericError(.invalidArgument, "missing value for required parameter '\(name)'")
+    /// The query string decoded as `application/x-www-form-urlencoded`, which is how MLflow's client
+    /// (Python `requests`) encodes GET parameters: `+` is a space, `%XX` a byte.
+    struct FormQuery {
+        var pairs: [(key: String, value: String)]
+
+        init(_ raw: String?) {
+            pairs = []
+            guard let raw, !raw.isEmpty else { return }
+            for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
+                let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = Self.decode(pieces[0])
+                let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
+                pairs.append((key, value))
+            }
         }
-        return value
+
+        static func decode(_ text: Substring) -> String {
+            let spaced = text.replacingOccurrences(of: "+", with: " ")
+            return spaced.removingPercentEncoding ?? spaced
+        }
+
+        func first(_ name: String) -> String? { pairs.first { $0.key == name }?.value }
+
+        func all(_ name: String) -> [String] { pairs.filter { $0.key == name }.map(\.value) }
+
+        func required(_ name: String) throws -> String {
+            guard let value = first(name), !value.isEmpty else {
+                throw GenericError(.invalidArgument, "missing value for required parameter '\(name)'")
+            }
+            return value
+        }
+
+        func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+            guard let text = first(name), !text.isEmpty else { return value }
+            guard let number = Int(text), range.contains(number) else {
+                throw GenericError(
+                    .invalidArgument, "\(name)='\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+    }
+
+    private func required(_ request: Request, _ name: String) throws -> String {
+        try FormQuery(request.uri.query).required(name)
     }
 
     private func modelResponse(_ model: RegisteredModel, principal: Principal) async throws -> MLModel {
@@ -195,6 +234,12 @@ struct MLflowController {
             latest.append(Self.wire(version))
         }
         return Self.wire(model, latest: latest.isEmpty ? nil : latest.sorted { Int($0.version)! < Int($1.version)! })
+    }
+
+    /// MLflow clients send an empty page token for the first page.
+    private func nonEmpty(_ text: String?) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        return text
     }
 
     static func escape(_ text: String) -> String {
@@ -239,9 +284,10 @@ struct MLflowController {
 
     @Sendable func searchModels(_ request: Request, context: APIContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let query = FormQuery(request.uri.query)
         let page = try await registry.searchModels(
-            filter: request.query("filter") ?? "", orderBy: request.queryAll("order_by"),
-            limit: try request.queryInt("max_results", default: 100, in: 1...10_000), pageToken: request.query("page_token"), by: principal)
+            filter: query.first("filter") ?? "", orderBy: query.all("order_by"),
+            limit: try query.int("max_results", default: 100, in: 1...10_000), pageToken: nonEmpty(query.first("page_token")), by: principal)
         var models: [MLModel] = []
         for model in page.items { models.append(try await modelResponse(model, principal: principal)) }
         return try jsonResponse(SearchModelsResponse(registered_models: models, next_page_token: page.nextPageToken))
@@ -297,8 +343,9 @@ struct MLflowController {
         let name: String
         var stages: [String]
         if request.method == .get {
-            name = try required(request, "name")
-            stages = request.queryAll("stages")
+            let query = FormQuery(request.uri.query)
+            name = try query.required("name")
+            stages = query.all("stages")
         } else {
             let body = try await request.decodeJSON(LatestBody.self, context: context)
             name = body.name
@@ -354,9 +401,10 @@ struct MLflowController {
 
     @Sendable func searchVersions(_ request: Request, context: APIContext) async throws -> Response {
         let principal = try context.requirePrincipal()
+        let query = FormQuery(request.uri.query)
         let page = try await registry.searchVersions(
-            filter: request.query("filter") ?? "", orderBy: request.queryAll("order_by"),
-            limit: try request.queryInt("max_results", default: 10_000, in: 1...10_000), pageToken: request.query("page_token"),
+            filter: query.first("filter") ?? "", orderBy: query.all("order_by"),
+            limit: try query.int("max_results", default: 10_000, in: 1...10_000), pageToken: nonEmpty(query.first("page_token")),
             by: principal)
         return try jsonResponse(VersionsResponse(model_versions: page.items.map(Self.wire), next_page_token: page.nextPageToken))
     }

@@ -1,4 +1,2888 @@
 /// The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
+///
+/// `OpenAPIDocumentTests` keeps it true: the operations it lists must be exactly the routes the
+/// router registers under `/api/v1`, and the live answers must have the documented shapes.
 enum OpenAPIDocument {
-    static let json = #"{"openapi":"3.1.0","info":{"title":"Slipway","version":"0.1.0"},"paths":{}}"#
+    static let json = #"""
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Slipway API",
+    "version": "1.0.0",
+    "summary": "The native control-plane API of Slipway: models, versions with lineage, aliases with history, stages, artifacts, audit and tokens.",
+    "description": "Every call except `/api/v1/health` and `/api/v1/openapi.json` needs `Authorization: Bearer slw_…`. JSON keys are camelCase; dates are ISO 8601 with milliseconds. Errors are `{\"error\": {\"code\", \"message\"}}`.",
+    "license": {
+      "name": "Apache-2.0",
+      "identifier": "Apache-2.0"
+    }
+  },
+  "tags": [
+    {
+      "name": "server"
+    },
+    {
+      "name": "models"
+    },
+    {
+      "name": "versions"
+    },
+    {
+      "name": "aliases"
+    },
+    {
+      "name": "stages"
+    },
+    {
+      "name": "audit"
+    },
+    {
+      "name": "artifacts"
+    },
+    {
+      "name": "tokens"
+    }
+  ],
+  "security": [
+    {
+      "bearerAuth": []
+    }
+  ],
+  "paths": {
+    "/api/v1/health": {
+      "get": {
+        "operationId": "health",
+        "summary": "Tells that the server is up.",
+        "tags": [
+          "server"
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          }
+        },
+        "security": []
+      }
+    },
+    "/api/v1/openapi.json": {
+      "get": {
+        "operationId": "openapi",
+        "summary": "This document.",
+        "tags": [
+          "server"
+        ],
+        "responses": {
+          "200": {
+            "description": "The OpenAPI 3.1 document of /api/v1.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          }
+        },
+        "security": []
+      }
+    },
+    "/api/v1/models": {
+      "get": {
+        "operationId": "searchModels",
+        "summary": "Searches registered models.",
+        "tags": [
+          "models"
+        ],
+        "description": "Model filters take `name`, `description`, `user_id`, `creation_timestamp`, `last_updated_timestamp` and `tags.<key>`.",
+        "parameters": [
+          {
+            "name": "filter",
+            "in": "query",
+            "required": false,
+            "description": "A filter in MLflow's search syntax, e.g. `name LIKE 'fraud%' AND tags.team = 'risk'`; versions also take `metrics.<key> >= <number>` and `params.<key> = '<value>'`. Empty matches everything.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "orderBy",
+            "in": "query",
+            "required": false,
+            "description": "Sort terms such as `name ASC` or `creation_timestamp DESC`; repeat the parameter for several.",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "style": "form",
+            "explode": true
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "At most this many results (default 100).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10000,
+              "default": 100
+            }
+          },
+          {
+            "name": "pageToken",
+            "in": "query",
+            "required": false,
+            "description": "The `nextPageToken` of the previous page.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createModel",
+        "summary": "Registers a model.",
+        "tags": [
+          "models"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateModelRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Created.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RegisteredModel"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}": {
+      "get": {
+        "operationId": "getModel",
+        "summary": "Reads a model.",
+        "tags": [
+          "models"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RegisteredModel"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "updateModel",
+        "summary": "Changes a model's description.",
+        "tags": [
+          "models"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/DescriptionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RegisteredModel"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteModel",
+        "summary": "Deletes a model and its versions (admin).",
+        "tags": [
+          "models"
+        ],
+        "description": "Refused with 409 while an alias points at one of its versions.",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Done.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/rename": {
+      "post": {
+        "operationId": "renameModel",
+        "summary": "Renames a model.",
+        "tags": [
+          "models"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RenameRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RegisteredModel"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/tags/{key}": {
+      "put": {
+        "operationId": "setModelTag",
+        "summary": "Sets a model tag.",
+        "tags": [
+          "models"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "description": "The tag key.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/TagValueRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Done.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteModelTag",
+        "summary": "Removes a model tag.",
+        "tags": [
+          "models"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "description": "The tag key.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Done.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/versions": {
+      "get": {
+        "operationId": "listVersions",
+        "summary": "Lists a model's versions, newest first.",
+        "tags": [
+          "versions"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "At most this many results (default 100).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10000,
+              "default": 100
+            }
+          },
+          {
+            "name": "pageToken",
+            "in": "query",
+            "required": false,
+            "description": "The `nextPageToken` of the previous page.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelVersionPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createVersion",
+        "summary": "Registers a version.",
+        "tags": [
+          "versions"
+        ],
+        "description": "With `artifactDigest` (uploaded first with `PUT /api/v1/artifacts/{digest}`) the version is READY at once; without it the version is PENDING and cannot take an alias or a stage.",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateVersionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Created.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelVersion"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/versions/{version}": {
+      "get": {
+        "operationId": "getVersion",
+        "summary": "Reads a version by number, `latest` or alias.",
+        "tags": [
+          "versions"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "version",
+            "in": "path",
+            "required": true,
+            "description": "A version number (`3`), `v3`, `latest`, or an alias name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelVersion"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "updateVersion",
+        "summary": "Changes a version's description.",
+        "tags": [
+          "versions"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "version",
+            "in": "path",
+            "required": true,
+            "description": "The version number.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/DescriptionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelVersion"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteVersion",
+        "summary": "Deletes a version.",
+        "tags": [
+          "versions"
+        ],
+        "description": "Refused with 409 while an alias or a deployment points at it.",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "version",
+            "in": "path",
+            "required": true,
+            "description": "The version number.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Done.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/versions/{version}/tags/{key}": {
+      "put": {
+        "operationId": "setVersionTag",
+        "summary": "Sets a version tag.",
+        "tags": [
+          "versions"
+        ],
+        "description": "Immutable tags (per the registry policy, e.g. `v*`) can be set once; changing one answers 409.",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "version",
+            "in": "path",
+            "required": true,
+            "description": "The version number.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          },
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "description": "The tag key.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/TagValueRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Done.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteVersionTag",
+        "summary": "Removes a version tag.",
+        "tags": [
+          "versions"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "version",
+            "in": "path",
+            "required": true,
+            "description": "The version number.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          },
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "description": "The tag key.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Done.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/versions/{version}/approvals": {
+      "get": {
+        "operationId": "listApprovals",
+        "summary": "Lists a version's approvals.",
+        "tags": [
+          "stages"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "version",
+            "in": "path",
+            "required": true,
+            "description": "The version number.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ApprovalList"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "post": {
+        "operationId": "approveVersion",
+        "summary": "Approves a version for a stage (approver role).",
+        "tags": [
+          "stages"
+        ],
+        "description": "The principal who registered the version cannot approve it (409).",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "version",
+            "in": "path",
+            "required": true,
+            "description": "The version number.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ApproveRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelVersion"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/versions/{version}/stage": {
+      "post": {
+        "operationId": "transitionStage",
+        "summary": "Moves a version to a lifecycle stage.",
+        "tags": [
+          "stages"
+        ],
+        "description": "A transition that breaks a rule of the stage policy answers 409 naming the rule.",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "version",
+            "in": "path",
+            "required": true,
+            "description": "The version number.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/TransitionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelVersion"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/aliases/{alias}": {
+      "get": {
+        "operationId": "getAlias",
+        "summary": "Reads the version an alias points at, now or at an instant.",
+        "tags": [
+          "aliases"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "alias",
+            "in": "path",
+            "required": true,
+            "description": "The alias name (`production`, `champion`, …).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "at",
+            "in": "query",
+            "required": false,
+            "description": "An instant, ISO 8601 (`2026-11-27T10:00:00Z`) or milliseconds since 1970: answers what the alias pointed at then.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Without `at`: the version (a ModelVersion). With `at`: an AliasAt naming the version then.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "anyOf": [
+                    {
+                      "$ref": "#/components/schemas/ModelVersion"
+                    },
+                    {
+                      "$ref": "#/components/schemas/AliasAt"
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "put": {
+        "operationId": "setAlias",
+        "summary": "Points an alias at a READY version.",
+        "tags": [
+          "aliases"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "alias",
+            "in": "path",
+            "required": true,
+            "description": "The alias name (`production`, `champion`, …).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SetAliasRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AliasEvent"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteAlias",
+        "summary": "Deletes an alias (its history stays).",
+        "tags": [
+          "aliases"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "alias",
+            "in": "path",
+            "required": true,
+            "description": "The alias name (`production`, `champion`, …).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "reason",
+            "in": "query",
+            "required": false,
+            "description": "Why, for the alias history.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AliasEvent"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/aliases/{alias}/history": {
+      "get": {
+        "operationId": "aliasHistory",
+        "summary": "Every move of one alias, oldest first.",
+        "tags": [
+          "aliases"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "alias",
+            "in": "path",
+            "required": true,
+            "description": "The alias name (`production`, `champion`, …).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AliasEventList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/models/{name}/history": {
+      "get": {
+        "operationId": "modelAliasHistory",
+        "summary": "Every move of every alias of a model, oldest first.",
+        "tags": [
+          "aliases"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The registered model's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AliasEventList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/versions": {
+      "get": {
+        "operationId": "searchVersions",
+        "summary": "Searches model versions across models.",
+        "tags": [
+          "versions"
+        ],
+        "parameters": [
+          {
+            "name": "filter",
+            "in": "query",
+            "required": false,
+            "description": "A filter in MLflow's search syntax, e.g. `name LIKE 'fraud%' AND tags.team = 'risk'`; versions also take `metrics.<key> >= <number>` and `params.<key> = '<value>'`. Empty matches everything.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "orderBy",
+            "in": "query",
+            "required": false,
+            "description": "Sort terms such as `name ASC` or `creation_timestamp DESC`; repeat the parameter for several.",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "style": "form",
+            "explode": true
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "At most this many results (default 100).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10000,
+              "default": 100
+            }
+          },
+          {
+            "name": "pageToken",
+            "in": "query",
+            "required": false,
+            "description": "The `nextPageToken` of the previous page.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelVersionPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/audit": {
+      "get": {
+        "operationId": "audit",
+        "summary": "Reads the audit log, newest first.",
+        "tags": [
+          "audit"
+        ],
+        "parameters": [
+          {
+            "name": "model",
+            "in": "query",
+            "required": false,
+            "description": "Only events about this model.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "At most this many results (default 100).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10000,
+              "default": 100
+            }
+          },
+          {
+            "name": "beforeId",
+            "in": "query",
+            "required": false,
+            "description": "Only events with a smaller id (for paging).",
+            "schema": {
+              "type": "integer",
+              "format": "int64"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AuditEventList"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/artifacts/{digest}": {
+      "head": {
+        "operationId": "headArtifact",
+        "summary": "Tells whether an artifact is stored, and its size.",
+        "tags": [
+          "artifacts"
+        ],
+        "parameters": [
+          {
+            "name": "digest",
+            "in": "path",
+            "required": true,
+            "description": "The artifact's content digest, `sha256:<64 hex digits>` (the bare digits work too).",
+            "schema": {
+              "type": "string",
+              "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Stored.",
+            "headers": {
+              "Content-Length": {
+                "description": "The object's size in bytes.",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "The request is malformed: a bad parameter, a malformed JSON body or an invalid name. The message says which."
+          },
+          "401": {
+            "description": "No bearer token, or an unknown or revoked one."
+          },
+          "403": {
+            "description": "The token's role is too weak for this call."
+          },
+          "404": {
+            "description": "Not stored."
+          }
+        }
+      },
+      "get": {
+        "operationId": "downloadArtifact",
+        "summary": "Downloads an artifact, verified as it streams.",
+        "tags": [
+          "artifacts"
+        ],
+        "parameters": [
+          {
+            "name": "digest",
+            "in": "path",
+            "required": true,
+            "description": "The artifact's content digest, `sha256:<64 hex digits>` (the bare digits work too).",
+            "schema": {
+              "type": "string",
+              "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The object's bytes. A folder artifact is its JSON manifest.",
+            "headers": {
+              "X-Slipway-Digest": {
+                "description": "The object's digest.",
+                "schema": {
+                  "$ref": "#/components/schemas/Digest"
+                }
+              }
+            },
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "contentMediaType": "application/octet-stream"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "put": {
+        "operationId": "uploadArtifact",
+        "summary": "Uploads an artifact; its bytes must hash to the digest in the path.",
+        "tags": [
+          "artifacts"
+        ],
+        "description": "Bytes that do not hash to the digest answer 400 and nothing is stored.",
+        "parameters": [
+          {
+            "name": "digest",
+            "in": "path",
+            "required": true,
+            "description": "The artifact's content digest, `sha256:<64 hex digits>` (the bare digits work too).",
+            "schema": {
+              "type": "string",
+              "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "description": "The bytes, streamed (no size limit).",
+          "content": {
+            "application/octet-stream": {
+              "schema": {
+                "type": "string",
+                "contentMediaType": "application/octet-stream"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Already stored; the body was read and dropped.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StoredObject"
+                }
+              }
+            }
+          },
+          "201": {
+            "description": "Stored.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StoredObject"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/tokens": {
+      "get": {
+        "operationId": "listTokens",
+        "summary": "Lists access tokens (admin).",
+        "tags": [
+          "tokens"
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/TokenList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createToken",
+        "summary": "Creates an access token (admin). The secret is shown once.",
+        "tags": [
+          "tokens"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateTokenRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Created.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IssuedToken"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/tokens/{id}": {
+      "delete": {
+        "operationId": "revokeToken",
+        "summary": "Revokes an access token (admin).",
+        "tags": [
+          "tokens"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The token id (`tok_…`).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Done.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/whoami": {
+      "get": {
+        "operationId": "whoami",
+        "summary": "The principal the bearer token stands for.",
+        "tags": [
+          "tokens"
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Principal"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    }
+  },
+  "components": {
+    "securitySchemes": {
+      "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "slw_<48 hex digits>",
+        "description": "A token from `slipway token create` or the server's first start."
+      }
+    },
+    "responses": {
+      "BadRequest": {
+        "description": "The request is malformed: a bad parameter, a malformed JSON body or an invalid name. The message says which.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "Unauthorized": {
+        "description": "No bearer token, or an unknown or revoked one.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "Forbidden": {
+        "description": "The token's role is too weak for this call.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "NotFound": {
+        "description": "The model, version, alias, artifact or token does not exist.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "Conflict": {
+        "description": "The current state does not allow the change: the name exists, a rule of the stage policy failed, an alias or immutable tag is in the way.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "ContentTooLarge": {
+        "description": "The request body is over the server's limit (`server.maxBodyBytes`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      }
+    },
+    "schemas": {
+      "Empty": {
+        "type": "object",
+        "description": "An empty object.",
+        "maxProperties": 0
+      },
+      "Error": {
+        "type": "object",
+        "description": "Every error of /api/v1 has this shape.",
+        "properties": {
+          "error": {
+            "type": "object",
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "invalid_argument",
+                  "unauthenticated",
+                  "permission_denied",
+                  "not_found",
+                  "already_exists",
+                  "failed_precondition",
+                  "too_large",
+                  "corrupted",
+                  "internal",
+                  "unavailable"
+                ],
+                "description": "The kind of failure."
+              },
+              "message": {
+                "type": "string",
+                "description": "What was wrong and what to do about it."
+              }
+            },
+            "required": [
+              "code",
+              "message"
+            ]
+          }
+        },
+        "required": [
+          "error"
+        ]
+      },
+      "Digest": {
+        "type": "string",
+        "pattern": "^sha256:[0-9a-f]{64}$",
+        "description": "A SHA-256 content digest.",
+        "examples": [
+          "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        ]
+      },
+      "Role": {
+        "type": "string",
+        "enum": [
+          "viewer",
+          "editor",
+          "approver",
+          "admin"
+        ],
+        "description": "What a principal may do; each role includes the ones before it."
+      },
+      "VersionStatus": {
+        "type": "string",
+        "enum": [
+          "PENDING",
+          "READY",
+          "FAILED"
+        ]
+      },
+      "RegisteredModel": {
+        "type": "object",
+        "description": "A registered model: a name under which versions are numbered from 1.",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The model's name."
+          },
+          "description": {
+            "type": "string"
+          },
+          "tags": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Tag key → value."
+          },
+          "aliases": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "description": "Alias name → version number."
+          },
+          "latestVersion": {
+            "type": "integer",
+            "description": "The highest version number registered so far; absent before the first.",
+            "minimum": 1
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the model was registered."
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it last changed."
+          },
+          "createdBy": {
+            "type": "string",
+            "description": "Who registered it."
+          }
+        },
+        "required": [
+          "aliases",
+          "createdAt",
+          "createdBy",
+          "description",
+          "name",
+          "tags",
+          "updatedAt"
+        ]
+      },
+      "ModelVersion": {
+        "type": "object",
+        "description": "One version of a registered model; immutable once READY apart from its description, tags and stage.",
+        "properties": {
+          "model": {
+            "type": "string",
+            "description": "The registered model's name."
+          },
+          "version": {
+            "type": "integer",
+            "description": "The version number, from 1.",
+            "minimum": 1
+          },
+          "status": {
+            "$ref": "#/components/schemas/VersionStatus"
+          },
+          "statusMessage": {
+            "type": "string",
+            "description": "Why the version FAILED."
+          },
+          "stage": {
+            "type": "string",
+            "description": "The lifecycle stage: None, Staging, Production, Archived or a configured one."
+          },
+          "artifactDigest": {
+            "$ref": "#/components/schemas/Digest"
+          },
+          "artifactSize": {
+            "type": "integer",
+            "description": "The artifact's size in bytes (a folder: the sum of its files).",
+            "format": "int64",
+            "minimum": 0
+          },
+          "source": {
+            "type": "string",
+            "description": "Where the artifact came from, as the registrant gave it."
+          },
+          "runId": {
+            "type": "string",
+            "description": "The training run, if any."
+          },
+          "description": {
+            "type": "string"
+          },
+          "tags": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Tag key → value."
+          },
+          "lineage": {
+            "$ref": "#/components/schemas/Lineage"
+          },
+          "aliases": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Aliases pointing at this version."
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the version was registered."
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it last changed."
+          },
+          "createdBy": {
+            "type": "string",
+            "description": "Who registered it."
+          }
+        },
+        "required": [
+          "aliases",
+          "createdAt",
+          "createdBy",
+          "description",
+          "lineage",
+          "model",
+          "source",
+          "stage",
+          "status",
+          "tags",
+          "updatedAt",
+          "version"
+        ]
+      },
+      "Lineage": {
+        "type": "object",
+        "description": "Where a version came from: code, data, parameters, environment and people. Responses always carry the arrays and maps; in a request each field may be left out.",
+        "properties": {
+          "modelId": {
+            "type": "string",
+            "description": "The model family or project identifier."
+          },
+          "git": {
+            "$ref": "#/components/schemas/GitInfo"
+          },
+          "trainingData": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/DatasetReference"
+            }
+          },
+          "parameters": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Hyper-parameters, as strings."
+          },
+          "metrics": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "number"
+            },
+            "description": "Metric name → value (finite)."
+          },
+          "environment": {
+            "$ref": "#/components/schemas/EnvironmentInfo"
+          },
+          "containerImage": {
+            "type": "string"
+          },
+          "trainedBy": {
+            "type": "string"
+          },
+          "approvedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Who approved the version (filled from the approval log on read)."
+          },
+          "deployments": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/DeploymentRecord"
+            },
+            "description": "When the version was live under an alias (filled from the alias history on read)."
+          },
+          "extras": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Anything else the team records."
+          }
+        },
+        "required": [
+          "approvedBy",
+          "deployments",
+          "extras",
+          "metrics",
+          "parameters",
+          "trainingData"
+        ]
+      },
+      "GitInfo": {
+        "type": "object",
+        "properties": {
+          "commit": {
+            "type": "string"
+          },
+          "repository": {
+            "type": "string"
+          },
+          "branch": {
+            "type": "string"
+          },
+          "dirty": {
+            "type": "boolean",
+            "description": "True when the working tree had uncommitted changes."
+          }
+        },
+        "required": [
+          "commit"
+        ]
+      },
+      "DatasetReference": {
+        "type": "object",
+        "properties": {
+          "uri": {
+            "type": "string"
+          },
+          "digest": {
+            "$ref": "#/components/schemas/Digest"
+          },
+          "rows": {
+            "type": "integer",
+            "description": "",
+            "format": "int64"
+          },
+          "dateFrom": {
+            "type": "string",
+            "description": "First day or instant the data covers (ISO 8601)."
+          },
+          "dateTo": {
+            "type": "string",
+            "description": "Last day or instant the data covers (ISO 8601)."
+          }
+        },
+        "required": [
+          "uri"
+        ]
+      },
+      "EnvironmentInfo": {
+        "type": "object",
+        "properties": {
+          "os": {
+            "type": "string"
+          },
+          "architecture": {
+            "type": "string"
+          },
+          "language": {
+            "type": "string"
+          },
+          "languageVersion": {
+            "type": "string"
+          },
+          "libraries": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Library name → version."
+          },
+          "cuda": {
+            "type": "string"
+          },
+          "hostname": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "libraries"
+        ]
+      },
+      "DeploymentRecord": {
+        "type": "object",
+        "properties": {
+          "alias": {
+            "type": "string"
+          },
+          "from": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Since when."
+          },
+          "until": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Until when; absent while live."
+          }
+        },
+        "required": [
+          "alias",
+          "from"
+        ]
+      },
+      "AliasEvent": {
+        "type": "object",
+        "description": "One move of an alias, kept forever.",
+        "properties": {
+          "model": {
+            "type": "string"
+          },
+          "alias": {
+            "type": "string"
+          },
+          "fromVersion": {
+            "type": "integer",
+            "description": "The version before; absent when the alias was created."
+          },
+          "toVersion": {
+            "type": "integer",
+            "description": "The version after; absent when the alias was deleted."
+          },
+          "actor": {
+            "type": "string",
+            "description": "Who moved it."
+          },
+          "reason": {
+            "type": "string"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When."
+          }
+        },
+        "required": [
+          "actor",
+          "alias",
+          "at",
+          "model"
+        ]
+      },
+      "AliasAt": {
+        "type": "object",
+        "description": "What an alias pointed at at an instant.",
+        "properties": {
+          "model": {
+            "type": "string"
+          },
+          "alias": {
+            "type": "string"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "The instant asked about."
+          },
+          "version": {
+            "type": "integer",
+            "description": "The version the alias pointed at then; absent if it pointed nowhere."
+          }
+        },
+        "required": [
+          "alias",
+          "at",
+          "model"
+        ]
+      },
+      "Approval": {
+        "type": "object",
+        "description": "An approval of a version for a stage.",
+        "properties": {
+          "model": {
+            "type": "string"
+          },
+          "version": {
+            "type": "integer",
+            "description": ""
+          },
+          "stage": {
+            "type": "string"
+          },
+          "approver": {
+            "type": "string"
+          },
+          "comment": {
+            "type": "string"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When."
+          }
+        },
+        "required": [
+          "approver",
+          "at",
+          "model",
+          "stage",
+          "version"
+        ]
+      },
+      "AuditEvent": {
+        "type": "object",
+        "description": "A record of one change.",
+        "properties": {
+          "id": {
+            "type": "integer",
+            "description": "Increasing event id.",
+            "format": "int64"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When."
+          },
+          "actor": {
+            "type": "string",
+            "description": "Who."
+          },
+          "action": {
+            "type": "string",
+            "description": "A dotted action name: `model.create`, `version.create`, `alias.set`, `stage.transition`, …"
+          },
+          "model": {
+            "type": "string"
+          },
+          "version": {
+            "type": "integer",
+            "description": ""
+          },
+          "before": {
+            "type": "string",
+            "description": "JSON of the state before the change; absent for creations."
+          },
+          "after": {
+            "type": "string",
+            "description": "JSON of the state after the change; absent for deletions."
+          }
+        },
+        "required": [
+          "action",
+          "actor",
+          "at",
+          "id"
+        ]
+      },
+      "StoredObject": {
+        "type": "object",
+        "description": "An artifact's address and size.",
+        "properties": {
+          "digest": {
+            "$ref": "#/components/schemas/Digest"
+          },
+          "size": {
+            "type": "integer",
+            "description": "Size in bytes.",
+            "format": "int64",
+            "minimum": 0
+          }
+        },
+        "required": [
+          "digest",
+          "size"
+        ]
+      },
+      "Principal": {
+        "type": "object",
+        "description": "Who a token stands for.",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "role": {
+            "$ref": "#/components/schemas/Role"
+          }
+        },
+        "required": [
+          "name",
+          "role"
+        ]
+      },
+      "TokenRecord": {
+        "type": "object",
+        "description": "An access token, without its secret.",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string"
+          },
+          "role": {
+            "$ref": "#/components/schemas/Role"
+          },
+          "secretHash": {
+            "type": "string",
+            "description": "Always empty in answers."
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When."
+          },
+          "createdBy": {
+            "type": "string"
+          },
+          "revokedAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it was revoked; absent while valid."
+          }
+        },
+        "required": [
+          "createdAt",
+          "createdBy",
+          "id",
+          "name",
+          "role",
+          "secretHash"
+        ]
+      },
+      "TokenList": {
+        "type": "object",
+        "properties": {
+          "tokens": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/TokenRecord"
+            }
+          }
+        },
+        "required": [
+          "tokens"
+        ]
+      },
+      "IssuedToken": {
+        "type": "object",
+        "description": "A new token and its secret.",
+        "properties": {
+          "token": {
+            "type": "string",
+            "description": "The secret (`slw_…`), shown only now."
+          },
+          "id": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string"
+          },
+          "role": {
+            "$ref": "#/components/schemas/Role"
+          }
+        },
+        "required": [
+          "id",
+          "name",
+          "role",
+          "token"
+        ]
+      },
+      "ModelPage": {
+        "type": "object",
+        "description": "A page of models.",
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/RegisteredModel"
+            }
+          },
+          "nextPageToken": {
+            "type": "string",
+            "description": "Pass as `pageToken` for the next page; absent on the last."
+          }
+        },
+        "required": [
+          "items"
+        ]
+      },
+      "ModelVersionPage": {
+        "type": "object",
+        "description": "A page of versions.",
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ModelVersion"
+            }
+          },
+          "nextPageToken": {
+            "type": "string",
+            "description": "Pass as `pageToken` for the next page; absent on the last."
+          }
+        },
+        "required": [
+          "items"
+        ]
+      },
+      "AliasEventList": {
+        "type": "object",
+        "properties": {
+          "events": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AliasEvent"
+            }
+          }
+        },
+        "required": [
+          "events"
+        ]
+      },
+      "ApprovalList": {
+        "type": "object",
+        "properties": {
+          "events": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Approval"
+            }
+          }
+        },
+        "required": [
+          "events"
+        ]
+      },
+      "AuditEventList": {
+        "type": "object",
+        "properties": {
+          "events": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AuditEvent"
+            }
+          }
+        },
+        "required": [
+          "events"
+        ]
+      },
+      "CreateModelRequest": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+            "description": "Letters, digits, `_`, `-`, `.`; starts with a letter or digit; no `..`."
+          },
+          "description": {
+            "type": "string"
+          },
+          "tags": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Tag key → value."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "DescriptionRequest": {
+        "type": "object",
+        "properties": {
+          "description": {
+            "type": "string",
+            "description": "The new description (at most 5,000 bytes)."
+          }
+        },
+        "required": [
+          "description"
+        ]
+      },
+      "RenameRequest": {
+        "type": "object",
+        "properties": {
+          "newName": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+          }
+        },
+        "required": [
+          "newName"
+        ]
+      },
+      "TagValueRequest": {
+        "type": "object",
+        "properties": {
+          "value": {
+            "type": "string",
+            "description": "At most 5,000 bytes."
+          }
+        },
+        "required": [
+          "value"
+        ]
+      },
+      "CreateVersionRequest": {
+        "type": "object",
+        "properties": {
+          "source": {
+            "type": "string",
+            "description": "Where the artifact came from."
+          },
+          "runId": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "tags": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Tag key → value."
+          },
+          "lineage": {
+            "$ref": "#/components/schemas/Lineage"
+          },
+          "artifactDigest": {
+            "type": "string",
+            "pattern": "^(sha256:)?[0-9a-fA-F]{64}$",
+            "description": "An artifact already uploaded with `PUT /api/v1/artifacts/{digest}`."
+          }
+        }
+      },
+      "SetAliasRequest": {
+        "type": "object",
+        "properties": {
+          "version": {
+            "type": "integer",
+            "description": "The version number.",
+            "minimum": 1
+          },
+          "reason": {
+            "type": "string",
+            "description": "Why, for the history."
+          }
+        },
+        "required": [
+          "version"
+        ]
+      },
+      "ApproveRequest": {
+        "type": "object",
+        "properties": {
+          "stage": {
+            "type": "string",
+            "description": "The stage the approval is for."
+          },
+          "comment": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "stage"
+        ]
+      },
+      "TransitionRequest": {
+        "type": "object",
+        "properties": {
+          "stage": {
+            "type": "string",
+            "description": "The target stage."
+          },
+          "archiveExisting": {
+            "type": "boolean",
+            "description": "Move the model's other versions in that stage to Archived."
+          }
+        },
+        "required": [
+          "stage"
+        ]
+      },
+      "CreateTokenRequest": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 250
+          },
+          "role": {
+            "$ref": "#/components/schemas/Role"
+          }
+        },
+        "required": [
+          "name",
+          "role"
+        ]
+      }
+    }
+  }
+}
+"""#
 }

@@ -162,7 +162,8 @@ struct RegistryController {
         let draft = NewVersion(
             model: try context.parameters.decoded("name"), source: body.source ?? "", runId: body.runId,
             description: body.description ?? "", tags: body.tags ?? [:], lineage: body.lineage ?? Lineage(),
-            status: body.artifactDigest == nil ? .ready : .pending, artifactDigest: body.artifactDigest)
+            // The registry makes a version with an uploaded artifact READY at once; without one it stays PENDING.
+            status: .pending, artifactDigest: body.artifactDigest)
         return try jsonResponse(try await registry.createVersion(draft, by: principal), status: .created)
     }
 

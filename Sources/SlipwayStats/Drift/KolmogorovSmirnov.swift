@@ -1,0 +1,130 @@
+import Foundation
+
+/// The result of a two-sample Kolmogorov–Smirnov test.
+public struct KSTestResult: Sendable, Hashable, Codable {
+    /// The statistic D = sup |F_a − F_b|.
+    public var d: Double
+    /// The two-sided p-value.
+    public var pValue: Double
+    /// `true` when the p-value came from the exact null distribution, `false` for the asymptotic one.
+    public var exact: Bool
+}
+
+/// Two-sample Kolmogorov–Smirnov test, two-sided, choosing the method as `scipy.stats.ks_2samp`
+/// does with `method="auto"`: exact when both samples have at most 10,000 values, otherwise the
+/// finite-n Kolmogorov distribution at n = round(n_a·n_b/(n_a + n_b)).
+///
+/// - Parameters:
+///   - a: the reference sample.
+///   - b: the current sample.
+/// - Throws: `StatsError` for an empty sample or non-finite values.
+public func ksTwoSample(_ a: [Double], _ b: [Double]) throws(StatsError) -> KSTestResult {
+    guard !a.isEmpty else { throw .tooFewObservations(what: "sample a", count: 0, minimum: 1) }
+    guard !b.isEmpty else { throw .tooFewObservations(what: "sample b", count: 0, minimum: 1) }
+    try StatsError.requireFinite(a, "sample a")
+    try StatsError.requireFinite(b, "sample b")
+    return ksTwoSampleSorted(FastSort.sorted(a), FastSort.sorted(b))
+}
+
+/// The two-sample KS test on samples that are already sorted ascending.
+public func ksTwoSampleSorted(_ x: [Double], _ y: [Double]) -> KSTestResult {
+    let n1 = x.count
+    let n2 = y.count
+    // Walk the merged order; at each distinct value compare the two empirical CDFs.
+    var i = 0
+    var j = 0
+    var maxPlus = 0.0
+    var maxMinus = 0.0
+    x.withUnsafeBufferPointer { xs in
+        y.withUnsafeBufferPointer { ys in
+            while i < n1 || j < n2 {
+                let v: Double
+                if j >= n2 || (i < n1 && xs[i] <= ys[j]) { v = xs[i] } else { v = ys[j] }
+                while i < n1 && xs[i] <= v { i += 1 }
+                while j < n2 && ys[j] <= v { j += 1 }
+                let diff = Double(i) / Double(n1) - Double(j) / Double(n2)
+                if diff > maxPlus { maxPlus = diff }
+                if -diff > maxMinus { maxMinus = -diff }
+            }
+        }
+    }
+    var d = max(maxPlus, maxMinus)
+    if max(n1, n2) <= 10_000 {
+        let g = gcd(n1, n2)
+        let lcm = Double(n1 / g) * Double(n2)
+        let h = Int((d * lcm).rounded(.toNearestOrEven))
+        d = Double(h) / lcm
+        if h == 0 { return KSTestResult(d: d, pValue: 1, exact: true) }
+        let p: Double
+        if n1 == n2 {
+            p = ksProbabilityOutsideSquare(n: n1, h: h)
+        } else {
+            p = 1 - ksProbabilityInsideBand(n1, n2, g: g, h: h)
+        }
+        if p >= 0 && p <= 1 { return KSTestResult(d: d, pValue: p, exact: true) }
+    }
+    let m = Double(max(n1, n2))
+    let n = Double(min(n1, n2))
+    let en = (m * n / (m + n)).rounded(.toNearestOrEven)
+    return KSTestResult(d: d, pValue: KolmogorovDistribution.sf(d, n: Int(en)), exact: false)
+}
+
+func gcd(_ a: Int, _ b: Int) -> Int {
+    var x = a
+    var y = b
+    while y != 0 { (x, y) = (y, x % y) }
+    return x
+}
+
+/// P(D ≥ h/n) for two samples of equal size n: 2 Σ_{k≥1} (−1)^{k+1} C(2n, n − kh) / C(2n, n).
+func ksProbabilityOutsideSquare(n: Int, h: Int) -> Double {
+    let nd = Double(n)
+    // Nested evaluation from the largest k down keeps the alternating sum stable.
+    var total = 0.0
+    var k = n / h
+    while k >= 0 {
+        var ratio = 1.0
+        let kh = Double(k * h)
+        for jj in 0..<h {
+            let j = Double(jj)
+            ratio = ratio * (nd - kh - j) / (nd + kh + j + 1)
+        }
+        total = ratio * (1 - total)
+        k -= 1
+    }
+    return 2 * total
+}
+
+/// The probability that a random interleaving of samples of sizes m and n keeps
+/// |i/m − j/n| < h/lcm(m, n) at every step, by a normalised lattice-path recursion.
+func ksProbabilityInsideBand(_ a: Int, _ b: Int, g: Int, h: Int) -> Double {
+    let m = max(a, b)
+    let n = min(a, b)
+    let mg = m / g
+    let ng = n / g
+    // p[j] holds the probability of reaching (i, j) inside the band, divided by C(i + j, j).
+    var p = [Double](repeating: 0, count: n + 1)
+    var lowPrev = 0
+    var highPrev = min(n, (h - 1) / mg)
+    p[0] = 1
+    for j in stride(from: 1, through: highPrev, by: 1) { p[j] = 1 }
+    for i in 1...m {
+        let low = i * ng - h < 0 ? 0 : (i * ng - h) / mg + 1
+        let high = min(n, (i * ng + h - 1) / mg)
+        if low > high || low > n { return 0 }
+        // Entries left of the new window drop out.
+        for j in lowPrev..<min(low, highPrev + 1) { p[j] = 0 }
+        let id = Double(i)
+        var left = 0.0  // p(i, low − 1) is outside the band
+        for j in low...high {
+            let fromBelow = j <= highPrev && j >= lowPrev ? p[j] : 0
+            let jd = Double(j)
+            let value = (id * fromBelow + jd * left) / (id + jd)
+            p[j] = value
+            left = value
+        }
+        lowPrev = low
+        highPrev = high
+    }
+    return highPrev == n ? p[n] : 0
+}
