@@ -51,15 +51,16 @@ do {
     var total = 0.0
     for _ in 0..<5 {
         let (seconds, sum) = try time { () throws -> Double in
-        var sum = 0.0
-        var i = 0
-        while i + 3 < props.count {
-            let r = try twoProportionZTest(
-                control: Proportion(successes: props[i], trials: props[i + 1]), treatment: Proportion(successes: props[i + 2], trials: props[i + 3]))
-            sum += r.pValue
-            i += 4
-        }
-        return sum
+            var sum = 0.0
+            var i = 0
+            while i + 3 < props.count {
+                let r = try twoProportionZTest(
+                    control: Proportion(successes: props[i], trials: props[i + 1]),
+                    treatment: Proportion(successes: props[i + 2], trials: props[i + 3]))
+                sum += r.pValue
+                i += 4
+            }
+            return sum
         }
         best = min(best, seconds)
         total = sum

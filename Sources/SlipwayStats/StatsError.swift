@@ -22,6 +22,7 @@ public enum StatsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The requested computation has no solution for these inputs; change the inputs as described.
     case noSolution(reason: String)
 
+    /// A sentence saying what was wrong and what to do about it.
     public var description: String {
         switch self {
         case .tooFewObservations(let what, let count, let minimum):

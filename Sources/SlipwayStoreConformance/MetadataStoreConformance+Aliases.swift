@@ -7,7 +7,8 @@ extension MetadataStoreConformance {
     /// Aliases move between versions and every move lands in an append-only history with actor, reason, from and to.
     public static func aliasesAndHistory(_ store: any MetadataStore) async throws {
         try await seed(store, model: "iris", versions: 3)
-        let first = try await store.setAlias(model: "iris", alias: "production", version: 1, immutable: false, reason: "initial release", actor: alice)
+        let first = try await store.setAlias(
+            model: "iris", alias: "production", version: 1, immutable: false, reason: "initial release", actor: alice)
         #expect(first.model == "iris")
         #expect(first.alias == "production")
         #expect(first.fromVersion == nil)

@@ -115,8 +115,10 @@ extension MetadataStoreConformance {
     /// Tokens are stored by secret hash, found while unrevoked, listed with revoked ones, and revoked by id.
     public static func tokens(_ store: any MetadataStore) async throws {
         let now = Timestamp.now()
-        let admin = TokenRecord(id: "tok-1", name: "first admin", role: .admin, secretHash: String(repeating: "a", count: 64), createdAt: now, createdBy: "system")
-        let viewer = TokenRecord(id: "tok-2", name: "dashboard", role: .viewer, secretHash: String(repeating: "b", count: 64), createdAt: now, createdBy: alice)
+        let admin = TokenRecord(
+            id: "tok-1", name: "first admin", role: .admin, secretHash: String(repeating: "a", count: 64), createdAt: now, createdBy: "system")
+        let viewer = TokenRecord(
+            id: "tok-2", name: "dashboard", role: .viewer, secretHash: String(repeating: "b", count: 64), createdAt: now, createdBy: alice)
         try await store.createToken(admin, actor: "system")
         try await store.createToken(viewer, actor: alice)
         #expect(try await store.token(secretHash: admin.secretHash) == admin)

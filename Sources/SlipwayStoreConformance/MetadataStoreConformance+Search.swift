@@ -102,9 +102,11 @@ extension MetadataStoreConformance {
         // Default order: by name.
         let ordered = try await modelNames(store, clause(name, .in, .list(["wine", "iris", "iris-v2"])))
         #expect(ordered == ["iris", "iris-v2", "wine"])
-        let descending = try await modelNames(store, clause(name, .in, .list(["wine", "iris", "iris-v2"])), order: [SearchOrder(key: name, ascending: false)])
+        let descending = try await modelNames(
+            store, clause(name, .in, .list(["wine", "iris", "iris-v2"])), order: [SearchOrder(key: name, ascending: false)])
         #expect(descending == ["wine", "iris-v2", "iris"])
-        let byTier = try await modelNames(store, clause(name, .in, .list(["wine", "iris", "iris-v2"])), order: [SearchOrder(key: .tag("tier"), ascending: false)])
+        let byTier = try await modelNames(
+            store, clause(name, .in, .list(["wine", "iris", "iris-v2"])), order: [SearchOrder(key: .tag("tier"), ascending: false)])
         #expect(byTier == ["iris", "iris-v2", "wine"])
         let byCreation = try await store.searchModels(SearchQuery(order: [SearchOrder(key: .attribute(.creationTimestamp), ascending: true)])).items
         #expect(zip(byCreation, byCreation.dropFirst()).allSatisfy { $0.createdAt <= $1.createdAt })
@@ -176,7 +178,8 @@ extension MetadataStoreConformance {
 
         let created = SearchKey.attribute(.creationTimestamp)
         let wine1 = try #require(try await store.version(model: "wine", version: 1))
-        let since = try await store.searchVersions(SearchQuery(filter: filter(clause(created, .greaterOrEqual, .number(Double(Timestamp.millis(wine1.createdAt)))))))
+        let since = try await store.searchVersions(
+            SearchQuery(filter: filter(clause(created, .greaterOrEqual, .number(Double(Timestamp.millis(wine1.createdAt)))))))
         #expect(Set(since.items.map(\.reference)).isSuperset(of: ["wine@1", "wine@2"]))
         #expect(since.items.allSatisfy { $0.createdAt >= wine1.createdAt })
         #expect(try await refs(clause(created, .less, .number(0))).isEmpty)
@@ -295,12 +298,15 @@ extension MetadataStoreConformance {
     public static func searchOrdering(_ store: any MetadataStore) async throws {
         try await searchFixture(store)
         let accuracy = SearchKey.metric("accuracy")
-        #expect(try await references(store, order: [SearchOrder(key: accuracy, ascending: false)]) == ["iris@2", "iris@1", "wine@1", "iris@3", "wine@2"])
+        #expect(
+            try await references(store, order: [SearchOrder(key: accuracy, ascending: false)]) == ["iris@2", "iris@1", "wine@1", "iris@3", "wine@2"])
         #expect(try await references(store, order: [SearchOrder(key: accuracy, ascending: true)]).prefix(3) == ["wine@1", "iris@1", "iris@2"])
         #expect(Set(try await references(store, order: [SearchOrder(key: accuracy, ascending: true)]).suffix(2)) == ["iris@3", "wine@2"])
         let byNameThenVersion = [SearchOrder(key: .attribute(.name), ascending: true), SearchOrder(key: .attribute(.version), ascending: false)]
         #expect(try await references(store, order: byNameThenVersion) == ["iris@3", "iris@2", "iris@1", "wine@2", "wine@1"])
-        let byNameDescThenVersionAsc = [SearchOrder(key: .attribute(.name), ascending: false), SearchOrder(key: .attribute(.version), ascending: true)]
+        let byNameDescThenVersionAsc = [
+            SearchOrder(key: .attribute(.name), ascending: false), SearchOrder(key: .attribute(.version), ascending: true),
+        ]
         #expect(try await references(store, order: byNameDescThenVersionAsc) == ["wine@1", "wine@2", "iris@1", "iris@2", "iris@3"])
 
         let byVersion = try await store.searchVersions(SearchQuery(order: [SearchOrder(key: .attribute(.version), ascending: true)])).items
@@ -311,7 +317,8 @@ extension MetadataStoreConformance {
         #expect(byEnv.map { $0.tags["env"] } == ["dev", "prod", "prod", "staging", nil])
         let byDepth = try await references(store, order: [SearchOrder(key: .param("max_depth"), ascending: false)])
         #expect(byDepth.prefix(2) == ["iris@1", "iris@2"])
-        let byRmse = try await references(store, clause(.attribute(.name), .equal, .string("wine")), order: [SearchOrder(key: .metric("rmse"), ascending: true)])
+        let byRmse = try await references(
+            store, clause(.attribute(.name), .equal, .string("wine")), order: [SearchOrder(key: .metric("rmse"), ascending: true)])
         #expect(byRmse == ["wine@2", "wine@1"])
 
         // Default order: newest first, then by version, highest first.
@@ -319,11 +326,15 @@ extension MetadataStoreConformance {
         let newestFirst = try await store.searchVersions(SearchQuery()).items
         #expect(newestFirst.count == 5)
         #expect(
-            zip(newestFirst, newestFirst.dropFirst()).allSatisfy { $0.createdAt > $1.createdAt || ($0.createdAt == $1.createdAt && $0.version >= $1.version) }
+            zip(newestFirst, newestFirst.dropFirst()).allSatisfy {
+                $0.createdAt > $1.createdAt || ($0.createdAt == $1.createdAt && $0.version >= $1.version)
+            }
         )
-        let oldestFirst = try await store.searchVersions(SearchQuery(order: [SearchOrder(key: .attribute(.creationTimestamp), ascending: true)])).items
+        let oldestFirst = try await store.searchVersions(SearchQuery(order: [SearchOrder(key: .attribute(.creationTimestamp), ascending: true)]))
+            .items
         #expect(zip(oldestFirst, oldestFirst.dropFirst()).allSatisfy { $0.createdAt <= $1.createdAt })
-        let byUpdate = try await store.searchVersions(SearchQuery(order: [SearchOrder(key: .attribute(.lastUpdatedTimestamp), ascending: false)])).items
+        let byUpdate = try await store.searchVersions(SearchQuery(order: [SearchOrder(key: .attribute(.lastUpdatedTimestamp), ascending: false)]))
+            .items
         #expect(zip(byUpdate, byUpdate.dropFirst()).allSatisfy { $0.updatedAt >= $1.updatedAt })
     }
 
@@ -447,7 +458,9 @@ extension MetadataStoreConformance {
         _ = try await store.createModel(NewModel(name: "hostile", description: values[0], tags: [key: values[5]]), actor: "o'brien")
         for value in values {
             _ = try await store.createVersion(
-                NewVersion(model: "hostile", source: value, runId: value.isEmpty ? nil : value, description: value, tags: [key: value], lineage: Lineage(parameters: [key: value])),
+                NewVersion(
+                    model: "hostile", source: value, runId: value.isEmpty ? nil : value, description: value, tags: [key: value],
+                    lineage: Lineage(parameters: [key: value])),
                 actor: "o'brien"
             )
         }
@@ -462,7 +475,9 @@ extension MetadataStoreConformance {
             #expect(version.description == value)
             #expect(version.lineage.parameters == [key: value])
             for searchKey in [SearchKey.tag(key), .param(key), .attribute(.source), .attribute(.description)] {
-                #expect(try await references(store, clause(searchKey, .equal, .string(value))) == ["hostile@\(index + 1)"], "\(searchKey) = \(value.prefix(40))")
+                #expect(
+                    try await references(store, clause(searchKey, .equal, .string(value))) == ["hostile@\(index + 1)"],
+                    "\(searchKey) = \(value.prefix(40))")
             }
         }
         func refs(_ op: SearchOperator, _ value: SearchValue) async throws -> Set<String> {
@@ -480,7 +495,10 @@ extension MetadataStoreConformance {
         #expect(try await refs(.equal, .string("long value")).isEmpty)
         #expect(try await refs(.like, .string("long value %")) == ["hostile@\(values.count)"])
         #expect(try await store.model(named: "hostile") != nil)
-        #expect(try await store.searchModels(SearchQuery(filter: filter(clause(.tag(key), .equal, .string(values[5]))))).items.map(\.name) == ["hostile"])
-        #expect(try await store.searchVersions(SearchQuery(filter: filter(clause(.attribute(.userId), .equal, .string("o'brien"))))).items.count == values.count)
+        #expect(
+            try await store.searchModels(SearchQuery(filter: filter(clause(.tag(key), .equal, .string(values[5]))))).items.map(\.name) == ["hostile"])
+        #expect(
+            try await store.searchVersions(SearchQuery(filter: filter(clause(.attribute(.userId), .equal, .string("o'brien"))))).items.count
+                == values.count)
     }
 }

@@ -9,7 +9,8 @@ extension MetadataStoreConformance {
         try await seed(store, model: "iris")
         let lineage = Lineage(
             modelId: "flowers-classifier",
-            git: GitInfo(commit: "0123456789abcdef0123456789abcdef01234567", repository: "https://example.com/iris.git", branch: "main", dirty: false),
+            git: GitInfo(
+                commit: "0123456789abcdef0123456789abcdef01234567", repository: "https://example.com/iris.git", branch: "main", dirty: false),
             trainingData: [
                 DatasetReference(uri: "s3://data/iris.csv", digest: digestB, rows: 150, dateFrom: "2026-01-01", dateTo: "2026-06-30")
             ],

@@ -91,7 +91,8 @@ public enum MetadataStoreConformance {
     }
 
     static func ready(_ model: String, digest: Digest = digestA, tags: [String: String] = [:], lineage: Lineage = Lineage()) -> NewVersion {
-        NewVersion(model: model, source: "file:///tmp/\(model)", tags: tags, lineage: lineage, status: .ready, artifactDigest: digest, artifactSize: 42)
+        NewVersion(
+            model: model, source: "file:///tmp/\(model)", tags: tags, lineage: lineage, status: .ready, artifactDigest: digest, artifactSize: 42)
     }
 
     static func filter(_ clauses: SearchClause...) -> SearchFilter {

@@ -22,7 +22,9 @@ enum Rows {
         let ids = records.map(\.id)
         let marks = placeholders(ids.count)
         var tags: [Int64: [String: String]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT model_id, key, value FROM model_tags WHERE model_id IN (\(marks))", arguments: StatementArguments(ids)) {
+        for row in try Row.fetchAll(
+            db, sql: "SELECT model_id, key, value FROM model_tags WHERE model_id IN (\(marks))", arguments: StatementArguments(ids))
+        {
             tags[row[0], default: [:]][row[1]] = row[2] as String
         }
         var aliases: [Int64: [String: Int]] = [:]
@@ -86,7 +88,9 @@ enum Rows {
         let ids = records.map(\.id)
         let marks = placeholders(ids.count)
         var tags: [Int64: [String: String]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT version_id, key, value FROM version_tags WHERE version_id IN (\(marks))", arguments: StatementArguments(ids)) {
+        for row in try Row.fetchAll(
+            db, sql: "SELECT version_id, key, value FROM version_tags WHERE version_id IN (\(marks))", arguments: StatementArguments(ids))
+        {
             tags[row[0], default: [:]][row[1]] = row[2] as String
         }
         var aliases: [Int64: [String]] = [:]

@@ -93,7 +93,9 @@ extension SQLiteMetadataStore {
             after.revokedAt = now
             try Rows.appendAudit(
                 db,
-                .change(action: "token.revoke", actor: actor, at: now, model: nil, version: nil, before: Self.redacted(before), after: Self.redacted(after)),
+                .change(
+                    action: "token.revoke", actor: actor, at: now, model: nil, version: nil, before: Self.redacted(before),
+                    after: Self.redacted(after)),
                 modelId: nil
             )
         }

@@ -19,7 +19,8 @@ extension SQLiteMetadataStore {
             }
             let model = try Rows.registeredModel(db, id: id)
             try Rows.appendAudit(
-                db, .change(action: "model.create", actor: actor, at: now, model: model.name, version: nil, before: RegisteredModel?.none, after: model),
+                db,
+                .change(action: "model.create", actor: actor, at: now, model: model.name, version: nil, before: RegisteredModel?.none, after: model),
                 modelId: id
             )
             return model
@@ -42,7 +43,8 @@ extension SQLiteMetadataStore {
                 .execute(arguments: [description, Timestamp.millis(now), record.id])
             let after = try Rows.registeredModel(db, id: record.id)
             try Rows.appendAudit(
-                db, .change(action: "model.update", actor: actor, at: now, model: name, version: nil, before: before, after: after), modelId: record.id
+                db, .change(action: "model.update", actor: actor, at: now, model: name, version: nil, before: before, after: after),
+                modelId: record.id
             )
             return after
         }
@@ -54,7 +56,8 @@ extension SQLiteMetadataStore {
             let before = try Rows.registeredModels(db, [record])[0]
             if newName == name { return before }
             if try Rows.model(db, named: newName) != nil {
-                throw StoreError(.alreadyExists, "cannot rename '\(name)' to '\(newName)': a registered model with that name already exists; choose another name")
+                throw StoreError(
+                    .alreadyExists, "cannot rename '\(name)' to '\(newName)': a registered model with that name already exists; choose another name")
             }
             let now = Timestamp.now()
             try db.cachedStatement(sql: "UPDATE models SET name = ?, updated_at = ? WHERE id = ?")
@@ -88,7 +91,9 @@ extension SQLiteMetadataStore {
             try db.execute(sql: "DELETE FROM models WHERE id = ?", arguments: [record.id])
             try Rows.appendAudit(
                 db,
-                .change(action: "model.delete", actor: actor, at: Timestamp.now(), model: name, version: nil, before: before, after: RegisteredModel?.none),
+                .change(
+                    action: "model.delete", actor: actor, at: Timestamp.now(), model: name, version: nil, before: before, after: RegisteredModel?.none
+                ),
                 modelId: record.id
             )
         }

@@ -8,10 +8,12 @@ extension SQLiteMetadataStore {
         return try await read { db in
             let ids = try Int64.fetchAll(db, sql: sql, arguments: arguments)
             let page = Array(ids.prefix(query.limit))
-            let rows = try Row.fetchAll(db, sql: "\(ModelRecord.select) WHERE id IN (\(Rows.placeholders(page.count)))", arguments: StatementArguments(page))
+            let rows = try Row.fetchAll(
+                db, sql: "\(ModelRecord.select) WHERE id IN (\(Rows.placeholders(page.count)))", arguments: StatementArguments(page))
             let records = Self.ordered(rows.map(ModelRecord.init(row:)), by: page, id: \.id)
             let models = try Rows.registeredModels(db, records)
-            return Page(items: models, nextPageToken: ids.count > query.limit ? PageToken(offset: offset + query.limit, query: fingerprint).encoded : nil)
+            return Page(
+                items: models, nextPageToken: ids.count > query.limit ? PageToken(offset: offset + query.limit, query: fingerprint).encoded : nil)
         }
     }
 
@@ -25,7 +27,8 @@ extension SQLiteMetadataStore {
             )
             let records = Self.ordered(rows.map(VersionRecord.init(row:)), by: page, id: \.id)
             let versions = try Rows.modelVersions(db, records)
-            return Page(items: versions, nextPageToken: ids.count > query.limit ? PageToken(offset: offset + query.limit, query: fingerprint).encoded : nil)
+            return Page(
+                items: versions, nextPageToken: ids.count > query.limit ? PageToken(offset: offset + query.limit, query: fingerprint).encoded : nil)
         }
     }
 

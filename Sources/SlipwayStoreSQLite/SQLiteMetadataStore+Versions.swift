@@ -9,7 +9,8 @@ extension SQLiteMetadataStore {
         return try await write { db in
             let model = try Rows.requireModel(db, named: new.model)
             let now = Timestamp.now()
-            let id = try Self.insertVersion(db, new, lineage: lineage, model: model, number: model.nextVersion, at: Timestamp.millis(now), actor: actor)
+            let id = try Self.insertVersion(
+                db, new, lineage: lineage, model: model, number: model.nextVersion, at: Timestamp.millis(now), actor: actor)
             try db.cachedStatement(sql: "UPDATE models SET next_version = ?, updated_at = ? WHERE id = ?")
                 .execute(arguments: [model.nextVersion + 1, Timestamp.millis(now), model.id])
             let version = try Rows.modelVersion(db, id: id)
@@ -137,7 +138,9 @@ extension SQLiteMetadataStore {
 
     static func validate(_ new: NewVersion) throws {
         if new.status == .ready, new.artifactDigest == nil {
-            throw StoreError(.invalidArgument, "a READY version of '\(new.model)' needs its artifact digest; register it as PENDING and finish it after the upload")
+            throw StoreError(
+                .invalidArgument, "a READY version of '\(new.model)' needs its artifact digest; register it as PENDING and finish it after the upload"
+            )
         }
         if let bad = new.lineage.metrics.first(where: { !$0.value.isFinite }) {
             throw StoreError(.invalidArgument, "metric '\(bad.key)' is \(bad.value); metrics must be finite numbers")
@@ -256,7 +259,8 @@ extension SQLiteMetadataStore {
                     let after = try Rows.modelVersion(db, id: id)
                     try Rows.appendAudit(
                         db,
-                        .change(action: "stage.transition", actor: actor, at: now, model: model, version: after.version, before: before, after: after),
+                        .change(
+                            action: "stage.transition", actor: actor, at: now, model: model, version: after.version, before: before, after: after),
                         modelId: record.modelId
                     )
                 }
@@ -298,7 +302,8 @@ extension SQLiteMetadataStore {
     public func setVersionTag(model: String, version: Int, key: String, value: String, immutable: Bool, actor: String) async throws {
         try await write { db in
             let record = try Rows.requireVersion(db, model: model, number: version)
-            let current = try String.fetchOne(db, sql: "SELECT value FROM version_tags WHERE version_id = ? AND key = ?", arguments: [record.id, key])
+            let current = try String.fetchOne(
+                db, sql: "SELECT value FROM version_tags WHERE version_id = ? AND key = ?", arguments: [record.id, key])
             if current == value { return }
             if immutable, let current {
                 throw StoreError(
@@ -309,7 +314,8 @@ extension SQLiteMetadataStore {
             let before = try Rows.modelVersion(db, record)
             let now = Timestamp.now()
             try db.cachedStatement(
-                sql: "INSERT INTO version_tags (version_id, key, value) VALUES (?, ?, ?) ON CONFLICT (version_id, key) DO UPDATE SET value = excluded.value"
+                sql:
+                    "INSERT INTO version_tags (version_id, key, value) VALUES (?, ?, ?) ON CONFLICT (version_id, key) DO UPDATE SET value = excluded.value"
             ).execute(arguments: [record.id, key, value])
             try db.execute(sql: "UPDATE versions SET updated_at = ? WHERE id = ?", arguments: [Timestamp.millis(now), record.id])
             let after = try Rows.modelVersion(db, id: record.id)

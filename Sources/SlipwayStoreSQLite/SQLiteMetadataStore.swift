@@ -36,7 +36,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw Self.notADatabase(path)
         } catch {
-            throw StoreError(.unavailable, "cannot open the metadata database '\(path)': \(Self.describe(error)); check that the file is readable and writable")
+            throw StoreError(
+                .unavailable, "cannot open the metadata database '\(path)': \(Self.describe(error)); check that the file is readable and writable")
         }
         do {
             let migrator = Self.migrator
@@ -109,7 +110,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         case let error as DatabaseError:
             switch error.resultCode {
             case .SQLITE_CONSTRAINT:
-                return StoreError(.failedPrecondition, "the change conflicts with the stored data (a uniqueness or reference rule); reload and try again")
+                return StoreError(
+                    .failedPrecondition, "the change conflicts with the stored data (a uniqueness or reference rule); reload and try again")
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return StoreError(.unavailable, "the metadata database is busy; try again in a moment")
             case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_NOMEM:

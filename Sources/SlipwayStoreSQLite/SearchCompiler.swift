@@ -154,7 +154,9 @@ struct SearchCompiler {
         switch clause.op {
         case .equal, .notEqual, .like, .ilike:
             guard case .string(let text) = clause.value else {
-                throw StoreError(.invalidArgument, "\(describe(clause.key)) \(clause.op.rawValue) needs a quoted string, e.g. \(describe(clause.key)) \(clause.op.rawValue) 'value'")
+                throw StoreError(
+                    .invalidArgument,
+                    "\(describe(clause.key)) \(clause.op.rawValue) needs a quoted string, e.g. \(describe(clause.key)) \(clause.op.rawValue) 'value'")
             }
             switch clause.op {
             case .equal: return ("\(column) = ?", [text])
@@ -199,7 +201,8 @@ struct SearchCompiler {
             return ("\(column) \(negation)IN (\(Rows.placeholders(values.count)))", StatementArguments(values))
         case .like, .ilike:
             throw StoreError(
-                .invalidArgument, "\(describe(clause.key)) is a number and cannot be matched with \(clause.op.rawValue); use =, !=, <, <=, >, >=, IN or NOT IN"
+                .invalidArgument,
+                "\(describe(clause.key)) is a number and cannot be matched with \(clause.op.rawValue); use =, !=, <, <=, >, >=, IN or NOT IN"
             )
         }
     }
@@ -212,7 +215,8 @@ struct SearchCompiler {
         case .list(let values):
             guard values.count <= maximumListCount else {
                 throw StoreError(
-                    .invalidArgument, "\(describe(clause.key)) \(clause.op.rawValue) has \(values.count) values; a list may hold at most \(maximumListCount)"
+                    .invalidArgument,
+                    "\(describe(clause.key)) \(clause.op.rawValue) has \(values.count) values; a list may hold at most \(maximumListCount)"
                 )
             }
             return values

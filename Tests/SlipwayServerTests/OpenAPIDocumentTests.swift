@@ -34,6 +34,24 @@ struct OpenAPIDocumentTests {
         for reference in references {
             #expect(document.pointer(reference) != nil, "\(reference) does not resolve")
         }
+        let operationIds = Set(document.operations.compactMap { document.operation($0)?["operationId"]?.string })
+        #expect(operationIds.count == document.operations.count, "every operation needs its own operationId")
+        var links: [String] = []
+        func collectLinks(_ value: JSONValue) {
+            switch value {
+            case .object(let object):
+                for link in object["links"]?.object?.values ?? [:].values {
+                    if let target = link["operationId"]?.string { links.append(target) }
+                }
+                object.values.forEach(collectLinks)
+            case .array(let array): array.forEach(collectLinks)
+            default: break
+            }
+        }
+        collectLinks(document.root["paths"] ?? .null)
+        for target in links {
+            #expect(operationIds.contains(target), "a link names operation '\(target)', which does not exist")
+        }
         for operation in document.operations {
             let responses = try #require(document.operation(operation)?["responses"]?.object, "\(operation) has no responses")
             #expect(!responses.isEmpty)
@@ -159,6 +177,15 @@ struct OpenAPIDocumentTests {
             _ = try await checker.call("PUT", "/api/v1/models/fraud/aliases/challenger", token: admin, json: #"{"version": 2}"#, expect: 409)
             _ = try await checker.call("POST", "/api/v1/models/nothing/versions", token: admin, json: "{}", expect: 404)
             _ = try await checker.call("POST", "/api/v1/models/fraud/versions", token: admin, json: #"{"lineage": {"metrics": {"a": "x"}}}"#, expect: 400)
+            // Bad input that once stopped the server or answered vaguely.
+            let farDate = try await checker.call(
+                "POST", "/api/v1/models/fraud/versions", token: admin, json: #"{"lineage": {"deployments": [{"alias": "x", "from": 1e300}]}}"#,
+                expect: 400)
+            #expect(farDate["error"]?["message"]?.string?.contains("years 1 to 9999") == true)
+            let fraction = try await checker.call("PUT", "/api/v1/models/fraud/aliases/champion", token: admin, json: #"{"version": 1.5}"#, expect: 400)
+            #expect(fraction["error"]?["message"]?.string?.contains("does not fit") == true)
+            let array = try await checker.call("POST", "/api/v1/models", token: admin, json: "[]", expect: 400)
+            #expect(array["error"]?["message"]?.string?.contains("a JSON object") == true)
             _ = try await checker.call("GET", "/api/v1/models/fraud/versions?limit=1", token: admin, expect: 200)
             _ = try await checker.call("GET", "/api/v1/models/fraud/versions/latest", token: admin, expect: 200)
             _ = try await checker.call("GET", "/api/v1/models/fraud/versions/1", token: admin, expect: 200)
@@ -183,6 +210,7 @@ struct OpenAPIDocumentTests {
                 expect: 200)
             #expect(at["version"]?.number == 1)
             _ = try await checker.call("GET", "/api/v1/models/fraud/aliases/champion?at=yesterday", token: admin, expect: 400)
+            _ = try await checker.call("GET", "/api/v1/models/fraud/aliases/champion?at=9223372036854775807", token: admin, expect: 400)
             _ = try await checker.call("GET", "/api/v1/models/fraud/aliases/champion/history", token: admin, expect: 200)
             _ = try await checker.call("GET", "/api/v1/models/fraud/history", token: admin, expect: 200)
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/versions/1", token: admin, expect: 409)

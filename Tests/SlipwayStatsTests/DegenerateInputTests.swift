@@ -81,7 +81,9 @@ struct DegenerateInputTests {
         #expect(throws: StatsError.self) { try benjaminiHochberg([.nan]) }
         #expect(throws: StatsError.self) { try benjaminiHochberg([]) }
         #expect(throws: StatsError.self) { try Bucketing.bucketRanges(arms: 2, weights: [0.2, 0.2]) }
-        #expect(throws: StatsError.self) { try betaBinomialTest(control: Proportion(successes: 1, trials: 2), treatment: Proportion(successes: 1, trials: 2), priorAlpha: 0) }
+        #expect(throws: StatsError.self) {
+            try betaBinomialTest(control: Proportion(successes: 1, trials: 2), treatment: Proportion(successes: 1, trials: 2), priorAlpha: 0)
+        }
     }
 
     @Test("every error tells the user what to do")

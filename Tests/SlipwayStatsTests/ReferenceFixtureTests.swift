@@ -9,6 +9,10 @@ struct ReferenceFixtureTests {
         Alternative(rawValue: v.isNull ? "two-sided" : v.string) ?? .twoSided
     }
 
+    static func ksAlternative(_ v: JSONValue) -> KSAlternative {
+        KSAlternative(rawValue: v.isNull ? "two-sided" : v.string) ?? .twoSided
+    }
+
     /// ((i·p1) mod m)/m·scale + shift, reproduced bit for bit from the generator.
     static func deterministicSample(_ spec: [Double]) -> [Double] {
         let n = Int(spec[0])
@@ -21,122 +25,42 @@ struct ReferenceFixtureTests {
     func proportions() throws {
         let cases = try Fixtures.load("proportions")
         #expect(cases.count >= 50)
-        for c in cases {
-            let a = c.args
-            let label = "proportions\(a)"
-            let r = try twoProportionZTest(
-                control: Proportion(successes: a["s1"].double, trials: a["n1"].double),
-                treatment: Proportion(successes: a["s2"].double, trials: a["n2"].double), alpha: a["alpha"].double,
-                alternative: Self.alternative(a["alternative"]))
-            expectClose(r.z, c.expected["z"], label + " z")
-            expectClose(r.pValue, c.expected["p_value"], label + " p")
-            expectClose(r.liftAbsolute, c.expected["lift_abs"], label + " lift_abs")
-            if !c.expected["ci_low"].isNull {
-                expectClose(r.ciLow, c.expected["ci_low"], label + " ci_low")
-                expectClose(r.ciHigh, c.expected["ci_high"], label + " ci_high")
-            }
-            if !c.expected["lift_rel"].isNull { expectClose(r.liftRelative, c.expected["lift_rel"], label + " lift_rel") }
-        }
+        for c in cases { try Self.checkProportions(c) }
     }
 
     @Test("Welch and Student t-tests match scipy.stats.ttest_ind")
     func ttests() throws {
         let cases = try Fixtures.load("ttests")
         #expect(cases.count >= 50)
-        for c in cases {
-            let a = c.args
-            let label = "\(c.fn)\(a)"
-            let equal = a["equal_var"].bool
-            let r: TTestResult
-            if c.fn == "ttest" {
-                let alt = Self.alternative(a["alternative"])
-                let alpha = alt == .twoSided ? 0.05 : 0.1
-                r = equal
-                    ? try studentTTest(a["a"].doubles, a["b"].doubles, alpha: alpha, alternative: alt)
-                    : try welchTTest(a["a"].doubles, a["b"].doubles, alpha: alpha, alternative: alt)
-            } else {
-                let control = SampleSummary(count: a["n1"].double, mean: a["m1"].double, variance: a["s1"].double * a["s1"].double)
-                let treatment = SampleSummary(count: a["n2"].double, mean: a["m2"].double, variance: a["s2"].double * a["s2"].double)
-                r = equal ? try studentTTest(control: control, treatment: treatment) : try welchTTest(control: control, treatment: treatment)
-            }
-            expectClose(r.t, c.expected["t"], label + " t", rel: 1e-9)
-            expectClose(r.df, c.expected["df"], label + " df")
-            expectClose(r.pValue, c.expected["p_value"], label + " p")
-            expectClose(r.ciLow, c.expected["ci_low"], label + " ci_low")
-            if !c.expected["ci_high"].isNull { expectClose(r.ciHigh, c.expected["ci_high"], label + " ci_high") }
-        }
+        for c in cases { try Self.checkTTest(c) }
     }
 
     @Test("sample-ratio-mismatch check matches scipy.stats.chisquare and gbstats.check_srm")
     func srm() throws {
         let cases = try Fixtures.load("srm")
         #expect(cases.count >= 30)
-        for c in cases {
-            let a = c.args
-            let label = "srm\(a)"
-            let weights: [Double]? = a["weights"].isNull ? nil : a["weights"].doubles
-            let r = try srmCheck(counts: a["counts"].doubles, weights: weights)
-            expectClose(r.chi2, c.expected["chi2"], label + " chi2")
-            expectClose(r.pValue, c.expected["p_value"], label + " p")
-            expectClose(r.pValue, c.expected["gbstats_p"], label + " gbstats p")
-            #expect(r.isMismatch == (r.pValue < 0.001))
-        }
+        for c in cases { try Self.checkSRM(c) }
     }
 
     @Test("chi-square contingency test matches scipy.stats.chi2_contingency")
     func contingency() throws {
         let cases = try Fixtures.load("contingency")
         #expect(cases.count >= 30)
-        for c in cases {
-            let a = c.args
-            let label = "chi2\(a)"
-            let table = a["table"].array.map(\.doubles)
-            let r = try chiSquareContingency(table, yatesCorrection: a["correction"].bool)
-            expectClose(r.chi2, c.expected["chi2"], label + " chi2")
-            expectClose(r.pValue, c.expected["p_value"], label + " p")
-            #expect(r.dof == c.expected["dof"].int, "\(label) dof")
-        }
+        for c in cases { try Self.checkContingency(c) }
     }
 
     @Test("two-sample KS and the Kolmogorov distribution match scipy")
     func ks() throws {
         let cases = try Fixtures.load("ks")
         #expect(cases.count >= 60)
-        for c in cases {
-            let a = c.args
-            let label = "\(c.fn)\(a)"
-            switch c.fn {
-            case "kstwo.sf":
-                expectClose(KolmogorovDistribution.sf(a["d"].double, n: a["n"].int), c.expected["value"], label)
-            case "ks":
-                let r = try ksTwoSample(a["a"].doubles, a["b"].doubles)
-                expectClose(r.d, c.expected["d"], label + " d")
-                expectClose(r.pValue, c.expected["p_value"], label + " p")
-            default:
-                let r = try ksTwoSample(Self.deterministicSample(a["a"].doubles), Self.deterministicSample(a["b"].doubles))
-                expectClose(r.d, c.expected["d"], label + " d")
-                expectClose(r.pValue, c.expected["p_value"], label + " p")
-            }
-        }
+        for c in cases { try Self.checkKS(c) }
     }
 
     @Test("Mann–Whitney U and Hodges–Lehmann match scipy and numpy")
     func mannWhitney() throws {
         let cases = try Fixtures.load("mannwhitney")
         #expect(cases.count >= 60)
-        for c in cases {
-            let a = c.args
-            let label = "mannwhitney\(a)"
-            let r = try mannWhitneyU(a["a"].doubles, a["b"].doubles, alternative: Self.alternative(a["alternative"]))
-            expectClose(r.u, c.expected["u"], label + " u")
-            expectClose(r.pValue, c.expected["p_value"], label + " p")
-            if !c.expected["hodges_lehmann"].isNull {
-                let hl = try hodgesLehmann(a["a"].doubles, a["b"].doubles)
-                expectClose(hl.estimate, c.expected["hodges_lehmann"], label + " HL")
-                expectClose(hl.ciLow, c.expected["hl_low"], label + " HL low")
-                expectClose(hl.ciHigh, c.expected["hl_high"], label + " HL high")
-            }
-        }
+        for c in cases { try Self.checkMannWhitney(c) }
     }
 
     @Test("power and sample size match statsmodels NormalIndPower")
@@ -327,4 +251,116 @@ struct ReferenceFixtureTests {
             }
         }
     }
+
+    @Test("extreme inputs (p near 0 and 1, n up to 1e9, imbalance, many arms, ties) match the references")
+    func extremes() throws {
+        let cases = try Fixtures.load("extremes")
+        #expect(cases.count >= 30)
+        for c in cases {
+            switch c.fn {
+            case "proportions": try Self.checkProportions(c)
+            case "ttest": try Self.checkTTest(c)
+            case "srm": try Self.checkSRM(c)
+            case "ks", "ks_det": try Self.checkKS(c)
+            case "mannwhitney": try Self.checkMannWhitney(c)
+            case "chi2": try Self.checkContingency(c)
+            default: Issue.record("unknown fixture function \(c.fn)")
+            }
+        }
+    }
+
+    static func checkProportions(_ c: FixtureCase) throws {
+        let a = c.args
+        let label = "proportions\(a)"
+        let r = try twoProportionZTest(
+            control: Proportion(successes: a["s1"].double, trials: a["n1"].double),
+            treatment: Proportion(successes: a["s2"].double, trials: a["n2"].double), alpha: a["alpha"].double,
+            alternative: Self.alternative(a["alternative"]))
+        expectClose(r.z, c.expected["z"], label + " z")
+        expectClose(r.pValue, c.expected["p_value"], label + " p")
+        expectClose(r.liftAbsolute, c.expected["lift_abs"], label + " lift_abs")
+        if !c.expected["ci_low"].isNull {
+            expectClose(r.ciLow, c.expected["ci_low"], label + " ci_low")
+            expectClose(r.ciHigh, c.expected["ci_high"], label + " ci_high")
+        }
+        if !c.expected["lift_rel"].isNull { expectClose(r.liftRelative, c.expected["lift_rel"], label + " lift_rel") }
+    }
+
+    static func checkTTest(_ c: FixtureCase) throws {
+        let a = c.args
+        let label = "\(c.fn)\(a)"
+        let equal = a["equal_var"].bool
+        let r: TTestResult
+        if c.fn == "ttest" {
+            let alt = Self.alternative(a["alternative"])
+            let alpha = alt == .twoSided ? 0.05 : 0.1
+            r =
+                equal
+                ? try studentTTest(a["a"].doubles, a["b"].doubles, alpha: alpha, alternative: alt)
+                : try welchTTest(a["a"].doubles, a["b"].doubles, alpha: alpha, alternative: alt)
+        } else {
+            let control = SampleSummary(count: a["n1"].double, mean: a["m1"].double, variance: a["s1"].double * a["s1"].double)
+            let treatment = SampleSummary(count: a["n2"].double, mean: a["m2"].double, variance: a["s2"].double * a["s2"].double)
+            r = equal ? try studentTTest(control: control, treatment: treatment) : try welchTTest(control: control, treatment: treatment)
+        }
+        expectClose(r.t, c.expected["t"], label + " t", rel: 1e-9)
+        expectClose(r.df, c.expected["df"], label + " df")
+        expectClose(r.pValue, c.expected["p_value"], label + " p")
+        expectClose(r.ciLow, c.expected["ci_low"], label + " ci_low")
+        if !c.expected["ci_high"].isNull { expectClose(r.ciHigh, c.expected["ci_high"], label + " ci_high") }
+    }
+
+    static func checkSRM(_ c: FixtureCase) throws {
+        let a = c.args
+        let label = "srm\(a)"
+        let weights: [Double]? = a["weights"].isNull ? nil : a["weights"].doubles
+        let r = try srmCheck(counts: a["counts"].doubles, weights: weights)
+        expectClose(r.chi2, c.expected["chi2"], label + " chi2")
+        expectClose(r.pValue, c.expected["p_value"], label + " p")
+        expectClose(r.pValue, c.expected["gbstats_p"], label + " gbstats p")
+        #expect(r.isMismatch == (r.pValue < 0.001))
+    }
+
+    static func checkContingency(_ c: FixtureCase) throws {
+        let a = c.args
+        let label = "chi2\(a)"
+        let table = a["table"].array.map(\.doubles)
+        let r = try chiSquareContingency(table, yatesCorrection: a["correction"].bool)
+        expectClose(r.chi2, c.expected["chi2"], label + " chi2")
+        expectClose(r.pValue, c.expected["p_value"], label + " p")
+        #expect(r.dof == c.expected["dof"].int, "\(label) dof")
+    }
+
+    static func checkKS(_ c: FixtureCase) throws {
+        let a = c.args
+        let label = "\(c.fn)\(a)"
+        switch c.fn {
+        case "kstwo.sf":
+            expectClose(KolmogorovDistribution.sf(a["d"].double, n: a["n"].int), c.expected["value"], label)
+        case "ks":
+            let r = try ksTwoSample(a["a"].doubles, a["b"].doubles, alternative: Self.ksAlternative(a["alternative"]))
+            expectClose(r.d, c.expected["d"], label + " d")
+            expectClose(r.pValue, c.expected["p_value"], label + " p")
+        default:
+            let r = try ksTwoSample(
+                Self.deterministicSample(a["a"].doubles), Self.deterministicSample(a["b"].doubles), alternative: Self.ksAlternative(a["alternative"]))
+            expectClose(r.d, c.expected["d"], label + " d")
+            expectClose(r.pValue, c.expected["p_value"], label + " p")
+        }
+    }
+
+    static func checkMannWhitney(_ c: FixtureCase) throws {
+        let a = c.args
+        let label = "mannwhitney\(a)"
+        let r = try mannWhitneyU(a["a"].doubles, a["b"].doubles, alternative: Self.alternative(a["alternative"]))
+        expectClose(r.u, c.expected["u"], label + " u")
+        expectClose(r.pValue, c.expected["p_value"], label + " p")
+        if !c.expected["hodges_lehmann"].isNull {
+            let hl = try hodgesLehmann(a["a"].doubles, a["b"].doubles)
+            expectClose(hl.estimate, c.expected["hodges_lehmann"], label + " HL")
+            expectClose(hl.ciLow, c.expected["hl_low"], label + " HL low")
+            expectClose(hl.ciHigh, c.expected["hl_high"], label + " HL high")
+        }
+    }
+
 }

@@ -39,7 +39,8 @@ struct StatsCommandProcessTests {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     static func json(_ arguments: [String]) throws -> [String: Any]? {
@@ -71,13 +72,17 @@ struct StatsCommandProcessTests {
             (["ttest", "--a", a, "--b", b, "--equal-var"], ["t", "df", "p_value", "ci_low", "ci_high"]),
             (["srm", "--counts", "5100,4900", "--weights", "0.5,0.5"], ["chi2", "p_value", "srm"]),
             (["ks", "--a", a, "--b", b], ["d", "p_value"]),
+            (["ks", "--a", a, "--b", b, "--alternative", "less"], ["d", "p_value"]),
             (["mannwhitney", "--a", a, "--b", b], ["u", "p_value", "hodges_lehmann"]),
             (["power", "--baseline", "0.10", "--mde", "0.01"], ["n_per_arm"]),
             (["power", "--baseline", "0.10", "--mde", "0.1", "--relative", "--alpha", "0.05", "--power", "0.9"], ["n_per_arm"]),
             (["correct", "--method", "holm", "--p", "0.01,0.04,0.03"], ["adjusted"]),
             (["correct", "--method", "bh", "--p", "0.01,0.04,0.03"], ["adjusted"]),
             (["divergence", "--ref", "0.1,0.2,0.7", "--cur", "0.2,0.2,0.6"], ["psi", "kl", "js", "js_base2"]),
-            (["bayes", "--control", "100/1000", "--treatment", "120/1000"], ["chance_to_win", "ci_low", "ci_high", "risk_control", "risk_treatment"]),
+            (
+                ["bayes", "--control", "100/1000", "--treatment", "120/1000"],
+                ["chance_to_win", "ci_low", "ci_high", "risk_control", "risk_treatment"]
+            ),
             (["bayes", "--control", "100/1000", "--treatment", "120/1000", "--prior-mean", "0", "--prior-var", "0.09"], ["chance_to_win"]),
             (["chi2", "--table", "50,30,20/40,35,25"], ["chi2", "p_value", "dof"]),
             (["bucket", "--hash", "fnv1a32-v2", "--seed", "exp-1", "--id", "user-123"], ["bucket"]),

@@ -44,9 +44,11 @@ struct SQLiteMetadataStoreTests {
         #expect(model.tags == ["team": "vision"])
         #expect(model.aliases == ["production": 1])
         #expect(try await reopened.aliasHistory(model: "iris", alias: "production").map(\.reason) == ["first"])
-        let found = try await reopened.searchVersions(SearchQuery(filter: SearchFilter(clauses: [
-            SearchClause(key: .metric("accuracy"), op: .greater, value: .number(0.5))
-        ])))
+        let found = try await reopened.searchVersions(
+            SearchQuery(
+                filter: SearchFilter(clauses: [
+                    SearchClause(key: .metric("accuracy"), op: .greater, value: .number(0.5))
+                ])))
         #expect(found.items.map(\.reference) == ["iris@1"])
         #expect(try await reopened.createVersion(NewVersion(model: "iris"), actor: "bob").version == 2)
         // A second store on the same file sees the same data (the CLI and a server may share it).
@@ -77,7 +79,8 @@ struct SQLiteMetadataStoreTests {
     @Test("a file that is not a database is an error, not a crash")
     func notADatabase() throws {
         let database = TemporaryDatabase()
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: database.path))
         let error = #expect(throws: StoreError.self) {
             _ = try SQLiteMetadataStore(path: database.path)
@@ -161,7 +164,8 @@ struct SQLiteMetadataStoreTests {
         #expect(version.description == big)
 
         func refs(_ key: SearchKey, _ op: SearchOperator, _ value: SearchValue) async throws -> [String] {
-            try await store.searchVersions(SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: key, op: op, value: value)]))).items.map(\.reference)
+            try await store.searchVersions(SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: key, op: op, value: value)]))).items.map(
+                \.reference)
         }
         let reference = "\(name)@1"
         #expect(try await refs(.attribute(.name), .equal, .string(name)) == [reference])
@@ -173,8 +177,62 @@ struct SQLiteMetadataStoreTests {
         #expect(try await refs(.tag("city"), .like, .string("ZÜRICH%")).isEmpty)
         #expect(try await refs(.tag("big"), .equal, .string(big)) == [reference])
         #expect(try await refs(.tag("big"), .like, .string("%789")) == [reference])
-        let models = try await store.searchModels(SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: .tag("ü"), op: .ilike, value: .string("über"))])))
+        let models = try await store.searchModels(
+            SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: .tag("ü"), op: .ilike, value: .string("über"))])))
         #expect(models.items.map(\.name) == [name])
+    }
+
+    @Test("bulk registration stores exactly what single registration stores")
+    func bulkRegistration() async throws {
+        let database = TemporaryDatabase()
+        let store = try SQLiteMetadataStore(path: database.path)
+        _ = try await store.createModel(NewModel(name: "bulk"), actor: "alice")
+        _ = try await store.createModel(NewModel(name: "single"), actor: "alice")
+        let strange = ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\r", "control \u{01}\u{1F}", "Zürich — 東京 🚀", "", "{\"json\": [1]}"]
+        var versions: [NewVersion] = []
+        for (index, text) in strange.enumerated() {
+            versions.append(
+                NewVersion(
+                    model: "bulk", source: text, runId: text.isEmpty ? nil : text, description: text, tags: [text.isEmpty ? "empty" : text: text],
+                    lineage: Lineage(
+                        git: GitInfo(commit: "abc\(index)"), parameters: ["p": text], metrics: ["m": [1e-300, -0.5, 12345678.9, 0, 1e300, 0.1, 7][index]],
+                        extras: ["note": text]
+                    ),
+                    status: index % 2 == 0 ? .ready : .pending, artifactDigest: index % 2 == 0 ? Digest(of: Data(text.utf8)) : nil,
+                    artifactSize: index % 2 == 0 ? Int64(index) : nil
+                )
+            )
+        }
+        #expect(try await store.createVersions(model: "bulk", versions, actor: "bob") == Array(1...strange.count))
+        for (index, new) in versions.enumerated() {
+            var single = new
+            single.model = "single"
+            let expected = try await store.createVersion(single, actor: "bob")
+            let stored = try #require(try await store.version(model: "bulk", version: index + 1))
+            #expect(stored.source == expected.source)
+            #expect(stored.runId == expected.runId)
+            #expect(stored.description == expected.description)
+            #expect(stored.tags == expected.tags)
+            #expect(stored.lineage == expected.lineage)
+            #expect(stored.status == expected.status)
+            #expect(stored.artifactDigest == expected.artifactDigest)
+            #expect(stored.artifactSize == expected.artifactSize)
+            #expect(stored.stage == "None")
+            #expect(stored.createdBy == "bob")
+            let metric = try #require(new.lineage.metrics["m"])
+            let found = try await store.searchVersions(
+                SearchQuery(filter: SearchFilter(clauses: [
+                    SearchClause(key: .attribute(.name), op: .equal, value: .string("bulk")),
+                    SearchClause(key: .metric("m"), op: .equal, value: .number(metric)),
+                    SearchClause(key: .param("p"), op: .equal, value: .string(new.lineage.parameters["p"] ?? "")),
+                ]))
+            )
+            #expect(found.items.map(\.version) == [index + 1])
+        }
+        #expect(try await store.createVersion(NewVersion(model: "bulk"), actor: "bob").version == strange.count + 1)
+        #expect(try await store.createVersions(model: "bulk", [], actor: "bob").isEmpty)
+        let audit = try await store.auditEvents(model: "bulk", limit: 10, beforeId: nil)
+        #expect(audit.map(\.action) == ["version.create", "version.create.bulk", "model.create"])
     }
 
     @Test("a filtered search over 100,000 versions takes a few milliseconds", .timeLimit(.minutes(2)))
@@ -187,7 +245,8 @@ struct SQLiteMetadataStoreTests {
         var versions: [NewVersion] = []
         versions.reserveCapacity(count)
         for index in 0..<count {
-            var version = NewVersion(model: "big", source: "s3://bucket/big/\(index)", tags: ["team": "team-\(index % 100)", "shard": "\(index % 1000)"], lineage: lineage)
+            var version = NewVersion(
+                model: "big", source: "s3://bucket/big/\(index)", tags: ["team": "team-\(index % 100)", "shard": "\(index % 1000)"], lineage: lineage)
             version.lineage.metrics = ["accuracy": Double(index / 1000) / 100]
             versions.append(version)
         }
@@ -231,7 +290,8 @@ struct SQLiteMetadataStoreTests {
         let combinedLatency = try await measure(
             "tags.shard = '42' AND metrics.accuracy > 0.5 ORDER BY metrics.accuracy DESC (49 matches, first 20)", tagAndMetric, expected: 20
         )
-        let byModel = SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: .attribute(.name), op: .equal, value: .string("big"))]), limit: 100)
+        let byModel = SearchQuery(
+            filter: SearchFilter(clauses: [SearchClause(key: .attribute(.name), op: .equal, value: .string("big"))]), limit: 100)
         let modelLatency = try await measure("name = 'big' (100,000 matches, newest 100)", byModel, expected: 100)
         // Loose bounds: this is a debug build, other tests run at the same time and the machine may be busy, so
         // the tail is noisy. The p99 target of a release server on an idle machine (10 ms) is the benchmark's.

@@ -6,7 +6,7 @@
 #
 # Needs SLIPWAY_URL (http://127.0.0.1:PORT) and SLIPWAY_ADMIN_TOKEN (slw_…); tools/compat-tests.sh
 # sets both. Knobs: SLIPWAY_SCHEMATHESIS_EXAMPLES (per operation, default 30),
-# SLIPWAY_SCHEMATHESIS_SECONDS (time budget, default 300), SLIPWAY_SCHEMATHESIS_SEED.
+# SLIPWAY_SCHEMATHESIS_SECONDS (time budget, default 180), SLIPWAY_SCHEMATHESIS_SEED.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${SLIPWAY_URL:?set SLIPWAY_URL to the server, e.g. http://127.0.0.1:8420}"
@@ -19,7 +19,7 @@ ST=.venvs/schemathesis/bin/schemathesis
 [ -x "$ST" ] || { echo "$ST is missing: run tools/python-envs.sh" >&2; exit 2; }
 
 EXAMPLES=${SLIPWAY_SCHEMATHESIS_EXAMPLES:-30}
-SECONDS_BUDGET=${SLIPWAY_SCHEMATHESIS_SECONDS:-300}
+SECONDS_BUDGET=${SLIPWAY_SCHEMATHESIS_SECONDS:-180}
 SEED=${SLIPWAY_SCHEMATHESIS_SEED:-20261127}
 REPORTS=$(mktemp -d)
 trap 'rm -rf "$REPORTS"' EXIT
@@ -32,7 +32,7 @@ run_schemathesis() {
         --url "$SLIPWAY_URL" \
         --header "Authorization: Bearer $SLIPWAY_ADMIN_TOKEN" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-        --phases examples,coverage,fuzzing \
+        --phases examples,coverage,fuzzing,stateful \
         --max-examples "$EXAMPLES" \
         --max-time "$budget" \
         --seed "$SEED" \

@@ -215,7 +215,8 @@ def ks():
     for n, d in [(1, 0.7), (3, 0.2), (3, 0.4), (5, 0.15), (10, 0.05), (10, 0.3), (10, 0.55), (10, 0.95), (20, 0.1), (50, 0.12), (100, 0.08), (140, 0.05),
                  (140, 0.2), (141, 0.05), (200, 0.03), (200, 0.1), (500, 0.04), (1000, 0.01), (1000, 0.05), (5000, 0.01), (5000, 0.02),
                  (5000, 0.05), (20000, 0.005), (20000, 0.012), (100000, 0.001), (100000, 0.004), (100001, 0.0025), (500000, 0.001),
-                 (500000, 0.0025), (500000, 0.003), (1000000, 0.0005), (7, 0.1), (30, 0.9), (60, 0.02)]:
+                 (500000, 0.0025), (500000, 0.003), (1000000, 0.0005), (7, 0.1), (30, 0.9), (60, 0.02),
+                 (50, 0.2), (100, 0.18), (140, 0.16), (30, 0.35), (100000, 0.0005), (20000, 0.0015), (2, 0.6), (3, 0.9), (141, 0.2), (1000, 0.25)]:
         cases.append({"fn": "kstwo.sf", "args": {"n": n, "d": d}, "expected": {"value": st.kstwo.sf(d, n)}})
     # explicit samples
     for _ in range(40):
@@ -226,6 +227,28 @@ def ks():
         b = np.round(rng.normal(rng.uniform(-0.5, 0.5), rng.uniform(0.7, 1.5), n2), 3)
         r = st.ks_2samp(a, b)
         cases.append({"fn": "ks", "args": {"a": a.tolist(), "b": b.tolist()}, "expected": {"d": r.statistic, "p_value": r.pvalue}})
+    # one-sided alternatives; cases where scipy's exact path count overflows (it then warns and falls
+    # back to an approximation while Slipway stays exact) are left out.
+    import warnings
+    for _ in range(40):
+        n1 = int(rng.integers(1, 400)); n2 = int(rng.integers(1, 400))
+        if rng.uniform() < 0.3:
+            n2 = n1
+        a = np.round(rng.normal(0, 1, n1), 4)
+        b = np.round(rng.normal(rng.uniform(-0.6, 0.6), 1, n2), 4)
+        for alt in ["less", "greater"]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                try:
+                    r = st.ks_2samp(a, b, alternative=alt)
+                except RuntimeWarning:
+                    continue
+            cases.append({"fn": "ks", "args": {"a": a.tolist(), "b": b.tolist(), "alternative": alt}, "expected": {"d": r.statistic, "p_value": r.pvalue}})
+    for n1, n2, shift, alt in [(20000, 15000, 0.004, "less"), (20000, 15000, -0.004, "greater"), (30000, 30000, 0.01, "less"), (12000, 700, 0.04, "greater")]:
+        a = det_sample(n1, 7919, 10007, 1.0, 0.0); b = det_sample(n2, 104729, 99991, 1.0, shift)
+        r = st.ks_2samp(a, b, alternative=alt)
+        cases.append({"fn": "ks_det", "args": {"a": [n1, 7919, 10007, 1.0, 0.0], "b": [n2, 104729, 99991, 1.0, shift], "alternative": alt},
+                      "expected": {"d": r.statistic, "p_value": r.pvalue}})
     for a, b in [([1.0], [2.0]), ([1.0, 1.0, 1.0], [1.0, 1.0]), ([0.0, 1, 2, 3, 4], [5.0, 6, 7, 8, 9]), ([1.0, 2, 3], [1.0, 2, 3])]:
         r = st.ks_2samp(a, b)
         cases.append({"fn": "ks", "args": {"a": a, "b": b}, "expected": {"d": r.statistic, "p_value": r.pvalue}})
@@ -507,8 +530,62 @@ def bucketing():
     return write("bucketing", cases)
 
 
+
+# ---------------------------------------------------------------- extremes
+def extremes():
+    """p-values near 0 and 1, n up to 1e9, extreme imbalance, many arms, ties and zero variance."""
+    from statsmodels.stats.proportion import proportions_ztest, confint_proportions_2indep
+    cases = []
+    for s1, n1, s2, n2 in [(1000, 10**6, 3000, 10**6), (10**8, 10**9, 10**8 + 200000, 10**9), (100000, 10**9, 100001, 10**9),
+                           (5, 100, 50_000_000, 10**9), (0, 1, 1, 1), (1, 2, 1, 2), (999_999_999, 10**9, 10**9 - 2, 10**9),
+                           (3, 10**9, 300, 10**9), (50, 100, 10, 10**9)]:
+        # statsmodels' formulas, evaluated in 50-digit arithmetic: in double precision they lose up to
+        # 1e-7 relative when both rates are within 1e-9 of 1 (p1 - p2 cancels).
+        import mpmath as mp
+        mp.mp.dps = 50
+        P1, P2 = mp.mpf(s1) / n1, mp.mpf(s2) / n2
+        pooled = mp.mpf(s1 + s2) / (n1 + n2)
+        z = (P2 - P1) / mp.sqrt(pooled * (1 - pooled) * (mp.mpf(1) / n1 + mp.mpf(1) / n2))
+        pv = mp.erfc(abs(z) / mp.sqrt(2))
+        se = mp.sqrt(P1 * (1 - P1) / n1 + P2 * (1 - P2) / n2)
+        q = mp.sqrt(2) * mp.erfinv(mp.mpf(0.95))
+        z_sm, pv_sm = proportions_ztest([s2, s1], [n2, n1])
+        assert abs(float(z) - z_sm) <= 1e-6 * abs(float(z)) + 1e-12, (s1, n1, s2, n2)
+        exp = {"z": float(z), "p_value": float(pv), "ci_low": float(P2 - P1 - q * se), "ci_high": float(P2 - P1 + q * se), "lift_abs": float(P2 - P1)}
+        if s1 > 0:
+            exp["lift_rel"] = float((P2 - P1) / P1)
+        cases.append({"fn": "proportions", "args": {"s1": s1, "n1": n1, "s2": s2, "n2": n2, "alpha": 0.05, "alternative": "two-sided"}, "expected": exp})
+    base = [float(i % 10) for i in range(40)]
+    for a, b in [(base, [x + 100 for x in base]), (base, [x + 0.01 * (i % 3) for i, x in enumerate(base)]), ([0.0, 0.0, 0.0], [1.0, 2.0, 4.0]),
+                 ([1.0, 2.0], [1.0, 2.0]), (list(range(1000)), [x + 0.5 for x in range(1000)])]:
+        for equal in [False, True]:
+            r = st.ttest_ind(b, a, equal_var=equal)
+            ci = r.confidence_interval(0.95)
+            cases.append({"fn": "ttest", "args": {"a": a, "b": b, "equal_var": equal},
+                          "expected": {"t": r.statistic, "df": r.df, "p_value": r.pvalue, "ci_low": ci.low, "ci_high": ci.high}})
+    from gbstats.utils import check_srm
+    for counts in [[5000, 4000], [10**9, 10**9 - 10], [1000] * 19 + [1200], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [10**6, 1]]:
+        k = len(counts); w = [1 / k] * k; total = sum(counts)
+        r = st.chisquare(counts, [x * total for x in w])
+        cases.append({"fn": "srm", "args": {"counts": counts, "weights": None}, "expected": {"chi2": r.statistic, "p_value": r.pvalue, "gbstats_p": check_srm(counts, w)}})
+    for n1, n2, shift in [(500, 500, 10.0), (300, 400, 10.0), (60, 60, 0.0), (1, 10000, 0.5), (2, 3, 0.0), (10000, 10000, 10.0), (9999, 10000, 0.01)]:
+        a = [i / n1 for i in range(n1)]; b = [i / n2 + shift for i in range(n2)]
+        r = st.ks_2samp(a, b)
+        cases.append({"fn": "ks", "args": {"a": a, "b": b}, "expected": {"d": r.statistic, "p_value": r.pvalue}}) if n1 + n2 <= 3000 else \
+            cases.append({"fn": "ks_det", "args": {"a": [n1, 1, n1, 1.0, 0.0], "b": [n2, 1, n2, 1.0, shift]}, "expected": {"d": r.statistic, "p_value": r.pvalue}})
+    for a, b in [([float(i) for i in range(200)], [float(i) + 1000 for i in range(200)]), ([1.0] * 30 + [2.0], [2.0] * 30 + [1.0]),
+                 ([float(i) for i in range(8)], [float(i) + 100 for i in range(3000)]), ([5.0], [1.0, 2.0, 3.0, 4.0, 6.0, 7.0, 8.0, 9.0, 10.0])]:
+        r = st.mannwhitneyu(b, a)
+        hl, lo, hi = hl_reference(a, b)
+        cases.append({"fn": "mannwhitney", "args": {"a": a, "b": b, "alternative": "two-sided"},
+                      "expected": {"u": r.statistic, "p_value": r.pvalue, "hodges_lehmann": hl, "hl_low": lo, "hl_high": hi}})
+    for t in [[[10**7, 2 * 10**7], [2 * 10**7, 10**7]], [[1, 2], [3, 4]], [[0, 5], [5, 0]], [[500] * 12, [510] * 12, [490] * 12]]:
+        res = st.chi2_contingency(t)
+        cases.append({"fn": "chi2", "args": {"table": t, "correction": True}, "expected": {"chi2": res.statistic, "p_value": res.pvalue, "dof": res.dof}})
+    return write("extremes", cases)
+
 if __name__ == "__main__":
     total = 0
-    for fn in [distributions, proportions, ttests, srm, contingency, ks, mannwhitney, power, corrections, divergence, gb, beta_binomial, bucketing]:
+    for fn in [distributions, proportions, ttests, srm, contingency, ks, mannwhitney, power, corrections, divergence, gb, beta_binomial, bucketing, extremes]:
         total += fn()
     print("total", total)

@@ -94,11 +94,26 @@ struct ErrorMiddleware: RouterMiddleware {
             return text.isEmpty ? "body" : text
         }
         switch error {
-        case .typeMismatch(let type, let context): return "\(path(context)) should be \(type)"
-        case .valueNotFound(let type, let context): return "\(path(context)) is missing (\(type))"
+        case .typeMismatch(let type, let context): return "\(path(context)) should be \(jsonName(type))"
+        case .valueNotFound(let type, let context): return "\(path(context)) is missing (\(jsonName(type)))"
         case .keyNotFound(let key, let context): return "\(path(context)): missing field '\(key.stringValue)'"
         case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
         @unknown default: return "\(error)"
+        }
+    }
+
+    /// What a Swift type is called in JSON: "a JSON object" rather than `Dictionary<String, Any>`.
+    static func jsonName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Int64.Type, is Int32.Type: return "a whole number"
+        case is Double.Type, is Float.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Dictionary") { return "a JSON object" }
+            if name.hasPrefix("Array") { return "a JSON array" }
+            return name
         }
     }
 }

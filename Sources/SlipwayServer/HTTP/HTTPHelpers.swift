@@ -13,7 +13,20 @@ extension Request {
         do {
             return try SlipwayJSON.decoder().decode(T.self, from: buffer)
         } catch let error as DecodingError {
-            throw GenericError(.invalidArgument, "malformed JSON body: \(ErrorMiddleware.describe(error))")
+            throw GenericError(.invalidArgument, "malformed JSON body: \(Self.explain(error, body: Data(buffer: buffer)))")
+        }
+    }
+
+    /// The decoder says only "not valid JSON" both for broken JSON and for a number that does not fit
+    /// its field (1.5 or 1e30 for a version); a second parse tells them apart.
+    private static func explain(_ error: DecodingError, body: Data) -> String {
+        guard case .dataCorrupted(let context) = error, context.codingPath.isEmpty else { return ErrorMiddleware.describe(error) }
+        do {
+            _ = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
+            return "a number does not fit its field: versions and counts are whole numbers up to 9223372036854775807, metrics are finite"
+        } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            return "the body is not valid JSON" + (detail.map { ": \($0)" } ?? "")
         }
     }
 

@@ -193,6 +193,62 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/RegisteredModel"
                 }
               }
+            },
+            "links": {
+              "CreateVersion": {
+                "operationId": "createVersion",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              },
+              "DeleteModel": {
+                "operationId": "deleteModel",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              },
+              "DeleteModelTag": {
+                "operationId": "deleteModelTag",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              },
+              "GetModel": {
+                "operationId": "getModel",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              },
+              "ListVersions": {
+                "operationId": "listVersions",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              },
+              "ModelAliasHistory": {
+                "operationId": "modelAliasHistory",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              },
+              "RenameModel": {
+                "operationId": "renameModel",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              },
+              "SetModelTag": {
+                "operationId": "setModelTag",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              },
+              "UpdateModel": {
+                "operationId": "updateModel",
+                "parameters": {
+                  "name": "$response.body#/name"
+                }
+              }
             }
           },
           "400": {
@@ -638,6 +694,70 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/ModelVersion"
+                }
+              }
+            },
+            "links": {
+              "ApproveVersion": {
+                "operationId": "approveVersion",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "version": "$response.body#/version"
+                }
+              },
+              "DeleteVersion": {
+                "operationId": "deleteVersion",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "version": "$response.body#/version"
+                }
+              },
+              "DeleteVersionTag": {
+                "operationId": "deleteVersionTag",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "version": "$response.body#/version"
+                }
+              },
+              "GetVersion": {
+                "operationId": "getVersion",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "version": "$response.body#/version"
+                }
+              },
+              "ListApprovals": {
+                "operationId": "listApprovals",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "version": "$response.body#/version"
+                }
+              },
+              "SetAlias": {
+                "operationId": "setAlias",
+                "parameters": {
+                  "name": "$response.body#/model"
+                }
+              },
+              "SetVersionTag": {
+                "operationId": "setVersionTag",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "version": "$response.body#/version"
+                }
+              },
+              "TransitionStage": {
+                "operationId": "transitionStage",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "version": "$response.body#/version"
+                }
+              },
+              "UpdateVersion": {
+                "operationId": "updateVersion",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "version": "$response.body#/version"
                 }
               }
             }
@@ -1303,6 +1423,29 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/AliasEvent"
                 }
               }
+            },
+            "links": {
+              "AliasHistory": {
+                "operationId": "aliasHistory",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "alias": "$response.body#/alias"
+                }
+              },
+              "DeleteAlias": {
+                "operationId": "deleteAlias",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "alias": "$response.body#/alias"
+                }
+              },
+              "GetAlias": {
+                "operationId": "getAlias",
+                "parameters": {
+                  "name": "$response.body#/model",
+                  "alias": "$response.body#/alias"
+                }
+              }
             }
           },
           "400": {
@@ -1762,6 +1905,20 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/StoredObject"
                 }
               }
+            },
+            "links": {
+              "DownloadArtifact": {
+                "operationId": "downloadArtifact",
+                "parameters": {
+                  "digest": "$response.body#/digest"
+                }
+              },
+              "HeadArtifact": {
+                "operationId": "headArtifact",
+                "parameters": {
+                  "digest": "$response.body#/digest"
+                }
+              }
             }
           },
           "201": {
@@ -1770,6 +1927,20 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/StoredObject"
+                }
+              }
+            },
+            "links": {
+              "DownloadArtifact": {
+                "operationId": "downloadArtifact",
+                "parameters": {
+                  "digest": "$response.body#/digest"
+                }
+              },
+              "HeadArtifact": {
+                "operationId": "headArtifact",
+                "parameters": {
+                  "digest": "$response.body#/digest"
                 }
               }
             }

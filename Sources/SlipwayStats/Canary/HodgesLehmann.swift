@@ -62,21 +62,37 @@ struct PairwiseDifferences {
         var hi = b[b.count - 1] - a[0]  // the maximum difference
         if k <= 1 { return lo }
         if countAtMost(lo) >= k { return lo }
-        // Invariant: countAtMost(lo) < k ≤ countAtMost(hi).
+        // Invariant: countAtMost(lo) = below < k ≤ above = countAtMost(hi). Steps interpolate the
+        // count linearly (fast on smooth data) and fall back to halving when a step gains too little.
         var below = countAtMost(lo)
-        let limit = max(4096, a.count + b.count)
+        var above = a.count * b.count
+        let limit = max(2048, (a.count + b.count) / 4)
+        var interpolate = true
         for _ in 0..<2000 {
-            let inBracket = countAtMost(hi) - below
-            if inBracket <= limit { break }
-            let mid = lo + (hi - lo) / 2
-            if mid <= lo || mid >= hi { break }
+            if above - below <= limit { break }
+            var mid: Double
+            if interpolate {
+                let share = Double(k - below) / Double(above - below)
+                let margin = 0.02
+                mid = lo + (hi - lo) * min(max(share, margin), 1 - margin)
+            } else {
+                mid = lo + (hi - lo) / 2
+            }
+            if mid <= lo || mid >= hi {
+                mid = lo + (hi - lo) / 2
+                if mid <= lo || mid >= hi { break }
+            }
             let c = countAtMost(mid)
+            let before = above - below
             if c >= k {
                 hi = mid
+                above = c
             } else {
                 lo = mid
                 below = c
             }
+            // Interpolate again only while each step removes at least half of the bracket.
+            interpolate = (above - below) * 2 <= before
         }
         // Collect the differences in (lo, hi] and pick the (k − below)-th.
         var values: [Double] = []

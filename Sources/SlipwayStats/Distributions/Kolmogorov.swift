@@ -99,23 +99,23 @@ public enum KolmogorovDistribution {
         let k = Int((nd * d).rounded(.down)) + 1
         let m = 2 * k - 1
         let h = Double(k) - nd * d
-        var H = [Double](repeating: 0, count: m * m)
+        var matrix = [Double](repeating: 0, count: m * m)
         for i in 0..<m {
-            for j in 0..<m where i - j + 1 >= 0 { H[i * m + j] = 1 }
+            for j in 0..<m where i - j + 1 >= 0 { matrix[i * m + j] = 1 }
         }
         for i in 0..<m {
-            H[i * m] -= pow(h, Double(i + 1))
-            H[(m - 1) * m + i] -= pow(h, Double(m - i))
+            matrix[i * m] -= pow(h, Double(i + 1))
+            matrix[(m - 1) * m + i] -= pow(h, Double(m - i))
         }
-        if 2 * h - 1 > 0 { H[(m - 1) * m] += pow(2 * h - 1, Double(m)) }
+        if 2 * h - 1 > 0 { matrix[(m - 1) * m] += pow(2 * h - 1, Double(m)) }
         for i in 0..<m {
             for j in 0..<m where i - j + 1 > 0 {
                 var f = 1.0
                 for g in stride(from: 1, through: i - j + 1, by: 1) { f *= Double(g) }
-                H[i * m + j] /= f
+                matrix[i * m + j] /= f
             }
         }
-        let (Q, exponent) = matrixPower(H, m: m, power: n)
+        let (Q, exponent) = matrixPower(matrix, m: m, power: n)
         var s = Q[(k - 1) * m + (k - 1)]
         var e = exponent
         for i in 1...n {
@@ -186,8 +186,10 @@ public enum KolmogorovDistribution {
             k0 += w
             k1 += w * (pi2 * m2 / 4 - z2)
             k2 += w * ((6 * z6 + 2 * z4) + (2 * z4 - 5 * z2) * pi2 / 4 * m2 + pi4 * (1 - 2 * z2) / 16 * m4)
-            k3 += w * ((-30 * z6 - 90 * z6 * z2) + pi2 * (135 * z4 - 96 * z6) / 4 * m2 + pi4 * (-60 * z2 + 212 * z4) / 16 * m4
-                + pi6 * (5 - 30 * z2) / 64 * m6)
+            k3 +=
+                w
+                * ((-30 * z6 - 90 * z6 * z2) + pi2 * (135 * z4 - 96 * z6) / 4 * m2 + pi4 * (-60 * z2 + 212 * z4) / 16 * m4
+                    + pi6 * (5 - 30 * z2) / 64 * m6)
         }
         k0 *= sqrt2pi / z
         k1 *= sqrt2pi / (6 * z4)

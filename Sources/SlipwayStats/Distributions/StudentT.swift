@@ -79,7 +79,8 @@ public struct StudentT: Sendable, Hashable {
         let z = -Normal.ppf(q)
         let nu = df
         var guess = z + (z * z * z + z) / (4 * nu) + (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * nu * nu)
-        let logK = SpecialFunctions.logGamma(0.5 * (nu + 1)) - SpecialFunctions.logGamma(0.5 * nu) - 0.5 * log(Double.pi)
+        let logK =
+            SpecialFunctions.logGamma(0.5 * (nu + 1)) - SpecialFunctions.logGamma(0.5 * nu) - 0.5 * log(Double.pi)
             + 0.5 * (nu - 1) * log(nu) - log(nu)
         let tailGuess = exp((logK - log(q)) / nu)
         if tailGuess.isFinite && tailGuess > guess { guess = tailGuess }

@@ -1,52 +1,63 @@
-/// Sorting of `Double` arrays by an LSD radix sort on the order-preserving bit pattern, which is
-/// several times faster than a comparison sort on large samples (NaN must be excluded by the caller).
+/// Sorting of `Double` arrays by an LSD radix sort (six 11-bit digits) on the order-preserving
+/// bit pattern, several times faster than a comparison sort on large samples.
+/// The caller must exclude NaN; −0 sorts as +0.
 enum FastSort {
+    static let digitBits: UInt64 = 11
+    static let buckets = 1 << 11
+    static let passes = 6
+
     static func sorted(_ values: [Double]) -> [Double] {
-        if values.count < 2048 { return values.sorted() }
+        if values.count < 4096 { return values.sorted() }
         let n = values.count
-        var keys = [UInt64](repeating: 0, count: n)
-        var scratch = [UInt64](repeating: 0, count: n)
+        let keys = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        let scratch = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        let histograms = UnsafeMutableBufferPointer<Int>.allocate(capacity: buckets * passes)
+        defer {
+            keys.deallocate()
+            scratch.deallocate()
+            histograms.deallocate()
+        }
+        histograms.initialize(repeating: 0)
+        // One read pass builds the keys and all six digit histograms.
         values.withUnsafeBufferPointer { src in
-            keys.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<n {
-                    let v = src[i] == 0 ? 0 : src[i]  // −0 sorts as +0
-                    let bits = v.bitPattern
-                    dst[i] = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+            for i in 0..<n {
+                let v = src[i] == 0 ? 0 : src[i]
+                let bits = v.bitPattern
+                let key = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+                keys[i] = key
+                for pass in 0..<passes {
+                    histograms[pass * buckets + Int((key >> (UInt64(pass) &* digitBits)) & 0x7FF)] &+= 1
                 }
             }
         }
-        keys.withUnsafeMutableBufferPointer { k in
-            scratch.withUnsafeMutableBufferPointer { s in
-                var source = k
-                var target = s
-                var counts = [Int](repeating: 0, count: 2048)
-                for pass in 0..<6 {
-                    let shift = UInt64(pass * 11)
-                    for i in 0..<2048 { counts[i] = 0 }
-                    for i in 0..<n { counts[Int((source[i] >> shift) & 0x7FF)] += 1 }
-                    // Skip passes where every key has the same digit.
-                    if counts[Int((source[0] >> shift) & 0x7FF)] == n { continue }
-                    var sum = 0
-                    for i in 0..<2048 {
-                        let c = counts[i]
-                        counts[i] = sum
-                        sum += c
-                    }
-                    for i in 0..<n {
-                        let digit = Int((source[i] >> shift) & 0x7FF)
-                        target[counts[digit]] = source[i]
-                        counts[digit] += 1
-                    }
-                    swap(&source, &target)
-                }
-                if source.baseAddress != k.baseAddress {
-                    for i in 0..<n { k[i] = source[i] }
-                }
+        var source = keys
+        var target = scratch
+        for pass in 0..<passes {
+            let shift = UInt64(pass) &* digitBits
+            let base = pass * buckets
+            // A digit shared by every key leaves the order unchanged.
+            if histograms[base + Int((source[0] >> shift) & 0x7FF)] == n { continue }
+            var sum = 0
+            for d in 0..<buckets {
+                let c = histograms[base + d]
+                histograms[base + d] = sum
+                sum &+= c
             }
+            for i in 0..<n {
+                let key = source[i]
+                let slot = base + Int((key >> shift) & 0x7FF)
+                target[histograms[slot]] = key
+                histograms[slot] &+= 1
+            }
+            swap(&source, &target)
         }
-        return keys.map { key in
-            let bits = key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key
-            return Double(bitPattern: bits)
+        return [Double](unsafeUninitializedCapacity: n) { out, count in
+            for i in 0..<n {
+                let key = source[i]
+                let bits = key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key
+                out[i] = Double(bitPattern: bits)
+            }
+            count = n
         }
     }
 }

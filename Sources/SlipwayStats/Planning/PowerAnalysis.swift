@@ -41,9 +41,10 @@ public enum PowerAnalysis {
 
     /// Solves for the first arm's sample size giving `power` at standardised effect `d`.
     /// - Throws: `StatsError` for alpha or power outside (0, 1), a zero effect, or power ≤ alpha.
-    public static func sampleSize(effectSize d: Double, alpha: Double = 0.05, power target: Double = 0.8, ratio: Double = 1,
-        alternative: Alternative = .twoSided) throws(StatsError) -> SampleSize
-    {
+    public static func sampleSize(
+        effectSize d: Double, alpha: Double = 0.05, power target: Double = 0.8, ratio: Double = 1,
+        alternative: Alternative = .twoSided
+    ) throws(StatsError) -> SampleSize {
         try StatsError.requireProbability(alpha, "alpha")
         try StatsError.requireProbability(target, "power")
         try StatsError.requireFinite(d, "effect size")
@@ -77,8 +78,10 @@ public enum PowerAnalysis {
     ///   - baseline: the control conversion rate, in (0, 1).
     ///   - minimumDetectableEffect: the change to detect, absolute (0.01 = one point) or relative (0.1 = 10 %).
     ///   - relative: whether the effect is relative to the baseline.
-    public static func sampleSizeForProportions(baseline: Double, minimumDetectableEffect mde: Double, relative: Bool = false,
-        alpha: Double = 0.05, power: Double = 0.8, ratio: Double = 1, alternative: Alternative = .twoSided) throws(StatsError)
+    public static func sampleSizeForProportions(
+        baseline: Double, minimumDetectableEffect mde: Double, relative: Bool = false,
+        alpha: Double = 0.05, power: Double = 0.8, ratio: Double = 1, alternative: Alternative = .twoSided
+    ) throws(StatsError)
         -> SampleSize
     {
         try StatsError.requireProbability(baseline, "baseline")
@@ -91,9 +94,10 @@ public enum PowerAnalysis {
     }
 
     /// Sample size per arm to detect a shift `minimumDetectableEffect` of a mean with standard deviation `sd`.
-    public static func sampleSizeForMeans(standardDeviation sd: Double, minimumDetectableEffect mde: Double, alpha: Double = 0.05,
-        power: Double = 0.8, ratio: Double = 1, alternative: Alternative = .twoSided) throws(StatsError) -> SampleSize
-    {
+    public static func sampleSizeForMeans(
+        standardDeviation sd: Double, minimumDetectableEffect mde: Double, alpha: Double = 0.05,
+        power: Double = 0.8, ratio: Double = 1, alternative: Alternative = .twoSided
+    ) throws(StatsError) -> SampleSize {
         try StatsError.requirePositive(sd, "standard deviation")
         return try sampleSize(effectSize: mde / sd, alpha: alpha, power: power, ratio: ratio, alternative: alternative)
     }

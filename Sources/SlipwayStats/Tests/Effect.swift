@@ -44,7 +44,8 @@ public struct ArmStatistic: Sendable, Hashable, Codable {
         var variance = 0.0
         if d.mean != 0 && n > 1 {
             let cov = pairs.covariance
-            variance = m.variance / (d.mean * d.mean) - 2 * cov * m.mean / (d.mean * d.mean * d.mean)
+            variance =
+                m.variance / (d.mean * d.mean) - 2 * cov * m.mean / (d.mean * d.mean * d.mean)
                 + m.mean * m.mean * d.variance / (d.mean * d.mean * d.mean * d.mean)
         }
         return ArmStatistic(count: n, mean: mean, variance: variance)
@@ -55,7 +56,8 @@ public struct ArmStatistic: Sendable, Hashable, Codable {
     ///
     /// When the pooled pre- or post-period variance is 0, θ is 0 and the unadjusted statistics are returned.
     /// - Returns: the adjusted control and treatment statistics and θ.
-    public static func cuped(control: PairAccumulator, treatment: PairAccumulator) -> (control: ArmStatistic, treatment: ArmStatistic, theta: Double) {
+    public static func cuped(control: PairAccumulator, treatment: PairAccumulator) -> (control: ArmStatistic, treatment: ArmStatistic, theta: Double)
+    {
         var joint = control
         joint.merge(treatment)
         let preVariance = joint.x.summary.variance

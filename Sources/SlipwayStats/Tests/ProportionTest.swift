@@ -74,12 +74,18 @@ public func twoProportionZTest(
     let n2 = treatment.trials
     let inv1 = 1 / n1
     let inv2 = 1 / n2
+    let f1 = n1 - control.successes  // failures, exact for counts below 2^53
+    let f2 = n2 - treatment.successes
     let p1 = control.successes * inv1
     let p2 = treatment.successes * inv2
+    let q1 = f1 * inv1
+    let q2 = f2 * inv2
     let pooled = (control.successes + treatment.successes) / (n1 + n2)
-    let pooledVariance = pooled * (1 - pooled) * (inv1 + inv2)
+    let pooledFailures = (f1 + f2) / (n1 + n2)
+    let pooledVariance = pooled * pooledFailures * (inv1 + inv2)
     guard pooledVariance > 0 else { throw .zeroVariance(what: "pooled conversion rate (all successes or all failures)") }
-    let diff = p2 - p1
+    // Subtract the smaller of the two representations so rates near 1 do not cancel.
+    let diff = pooled <= 0.5 ? p2 - p1 : q1 - q2
     let z = diff / pooledVariance.squareRoot()
     let p: Double
     switch alternative {
@@ -87,7 +93,7 @@ public func twoProportionZTest(
     case .greater: p = Normal.sf(z)
     case .less: p = Normal.cdf(z)
     }
-    let se = (p1 * (1 - p1) * inv1 + p2 * (1 - p2) * inv2).squareRoot()
+    let se = (p1 * q1 * inv1 + p2 * q2 * inv2).squareRoot()
     let ciLow: Double
     let ciHigh: Double
     switch alternative {

@@ -47,7 +47,7 @@ struct ServerCommand: AsyncParsableCommand {
         do {
             try await SlipwayServer.run(
                 configuration: config, readyFile: readyFile.map { URL(fileURLWithPath: $0) }, logger: logger,
-                output: { Output.note($0) })
+                output: { Output.line($0) })
         } catch let error as any SlipwayError {
             Output.fail(json: false, code: error.kind.rawValue, message: error.message)
         }

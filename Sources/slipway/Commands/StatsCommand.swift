@@ -89,7 +89,9 @@ extension StatsCommand {
         var values: [Double] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = part.trimmingCharacters(in: .whitespaces)
-            guard let v = Double(trimmed) else { throw ValidationError("--\(name): '\(trimmed)' is not a number; pass comma-separated numbers like 0.1,0.2") }
+            guard let v = Double(trimmed) else {
+                throw ValidationError("--\(name): '\(trimmed)' is not a number; pass comma-separated numbers like 0.1,0.2")
+            }
             values.append(v)
         }
         return values
@@ -146,8 +148,10 @@ extension StatsCommand {
             let r = try twoProportionZTest(
                 control: Proportion(parsing: control), treatment: Proportion(parsing: treatment), alpha: alpha, alternative: alternative.value)
             output.emit(
-                [("z", .number(r.z)), ("p_value", .number(r.pValue)), ("ci_low", .number(r.ciLow)), ("ci_high", .number(r.ciHigh)),
-                 ("lift_abs", .number(r.liftAbsolute)), ("lift_rel", .number(r.liftRelative))],
+                [
+                    ("z", .number(r.z)), ("p_value", .number(r.pValue)), ("ci_low", .number(r.ciLow)), ("ci_high", .number(r.ciHigh)),
+                    ("lift_abs", .number(r.liftAbsolute)), ("lift_rel", .number(r.liftRelative)),
+                ],
                 text: [
                     "control rate     \(fmt(r.controlRate))", "treatment rate   \(fmt(r.treatmentRate))", "z                \(fmt(r.z))",
                     "p-value          \(fmt(r.pValue))",
@@ -171,8 +175,10 @@ extension StatsCommand {
             let y = try readSample(b, option: "b")
             let r = equalVar ? try studentTTest(x, y, alpha: alpha) : try welchTTest(x, y, alpha: alpha)
             output.emit(
-                [("t", .number(r.t)), ("df", .number(r.df)), ("p_value", .number(r.pValue)), ("ci_low", .number(r.ciLow)),
-                 ("ci_high", .number(r.ciHigh))],
+                [
+                    ("t", .number(r.t)), ("df", .number(r.df)), ("p_value", .number(r.pValue)), ("ci_low", .number(r.ciLow)),
+                    ("ci_high", .number(r.ciHigh)),
+                ],
                 text: [
                     equalVar ? "Student t-test" : "Welch t-test", "t                \(fmt(r.t))", "df               \(fmt(r.df))",
                     "p-value          \(fmt(r.pValue))", "mean(b) − mean(a) \(fmt(r.difference))  [\(fmt(r.ciLow)), \(fmt(r.ciHigh))]",
@@ -207,10 +213,19 @@ extension StatsCommand {
         static let configuration = CommandConfiguration(commandName: "ks", abstract: "Two-sample Kolmogorov–Smirnov test.")
         @Option(help: "File with the reference sample.") var a: String
         @Option(help: "File with the current sample.") var b: String
+        @Option(help: "two-sided, less (a tends larger) or greater (a tends smaller), as scipy's ks_2samp.")
+        var alternative: KSAlternativeOption = .twoSided
         @OptionGroup var output: OutputOptions
 
+        enum KSAlternativeOption: String, ExpressibleByArgument, CaseIterable {
+            case twoSided = "two-sided"
+            case less
+            case greater
+        }
+
         func run() throws {
-            let r = try ksTwoSample(readSample(a, option: "a"), readSample(b, option: "b"))
+            let choice: KSAlternative = alternative == .twoSided ? .twoSided : (alternative == .less ? .less : .greater)
+            let r = try ksTwoSample(readSample(a, option: "a"), readSample(b, option: "b"), alternative: choice)
             output.emit(
                 [("d", .number(r.d)), ("p_value", .number(r.pValue)), ("method", .string(r.exact ? "exact" : "asymptotic"))],
                 text: ["D                \(fmt(r.d))", "p-value          \(fmt(r.pValue)) (\(r.exact ? "exact" : "asymptotic"))"])
@@ -231,8 +246,10 @@ extension StatsCommand {
             let r = try mannWhitneyU(x, y)
             let hl = try hodgesLehmann(x, y, alpha: alpha)
             output.emit(
-                [("u", .number(r.u)), ("p_value", .number(r.pValue)), ("hodges_lehmann", .number(hl.estimate)), ("hl_ci_low", .number(hl.ciLow)),
-                 ("hl_ci_high", .number(hl.ciHigh))],
+                [
+                    ("u", .number(r.u)), ("p_value", .number(r.pValue)), ("hodges_lehmann", .number(hl.estimate)), ("hl_ci_low", .number(hl.ciLow)),
+                    ("hl_ci_high", .number(hl.ciHigh)),
+                ],
                 text: [
                     "U (of b)         \(fmt(r.u))", "p-value          \(fmt(r.pValue)) (\(r.exact ? "exact" : "normal approximation"))",
                     "shift b − a      \(fmt(hl.estimate))  [\(fmt(hl.ciLow)), \(fmt(hl.ciHigh))]",
@@ -275,7 +292,8 @@ extension StatsCommand {
     }
 
     struct DivergenceCommand: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "divergence", abstract: "PSI, KL and Jensen–Shannon between two binned distributions.")
+        static let configuration = CommandConfiguration(
+            commandName: "divergence", abstract: "PSI, KL and Jensen–Shannon between two binned distributions.")
         @Option(help: "Reference shares or counts per bin.") var ref: String
         @Option(help: "Current shares or counts per bin.") var cur: String
         @OptionGroup var output: OutputOptions
@@ -297,7 +315,8 @@ extension StatsCommand {
     }
 
     struct Bayes: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bayesian comparison of two conversion rates on the relative effect (GrowthBook's model).")
+        static let configuration = CommandConfiguration(
+            abstract: "Bayesian comparison of two conversion rates on the relative effect (GrowthBook's model).")
         @Option(help: "Control SUCCESSES/TRIALS.") var control: String
         @Option(help: "Treatment SUCCESSES/TRIALS.") var treatment: String
         @Option(help: "Prior mean of the relative effect (with --prior-var: a proper prior).") var priorMean: Double?
@@ -317,8 +336,10 @@ extension StatsCommand {
                 control: .proportion(successes: c.successes, trials: c.trials), treatment: .proportion(successes: t.successes, trials: t.trials),
                 scale: .relative, prior: prior, alpha: alpha)
             output.emit(
-                [("chance_to_win", .number(r.chanceToWin)), ("ci_low", .number(r.ciLow)), ("ci_high", .number(r.ciHigh)),
-                 ("risk_control", .number(r.riskControl)), ("risk_treatment", .number(r.riskTreatment)), ("mean", .number(r.mean))],
+                [
+                    ("chance_to_win", .number(r.chanceToWin)), ("ci_low", .number(r.ciLow)), ("ci_high", .number(r.ciHigh)),
+                    ("risk_control", .number(r.riskControl)), ("risk_treatment", .number(r.riskTreatment)), ("mean", .number(r.mean)),
+                ],
                 text: [
                     "chance to win    \(fmt(r.chanceToWin))", "relative effect  \(fmt(r.mean))  [\(fmt(r.ciLow)), \(fmt(r.ciHigh))]",
                     "risk (control)   \(fmt(r.riskControl))", "risk (treatment) \(fmt(r.riskTreatment))",
