@@ -122,6 +122,10 @@ public struct Registry: Sendable {
             draft.artifactSize = size
             draft.status = .ready
             if draft.source.isEmpty { draft.source = "slipway-artifacts:/\(digest)" }
+        } else if !draft.source.isEmpty, draft.status == .pending {
+            // A version that only names an external source (as MLflow clients register them) has
+            // nothing left to upload: it is ready as it is.
+            draft.status = .ready
         }
         let version = try await store.createVersion(draft, actor: principal.name)
         logger.info(

@@ -136,7 +136,7 @@ extension MetadataStoreConformance {
         }
     }
 
-    /// A READY version keeps its artifact forever; a READY registration needs a digest.
+    /// A READY version keeps its artifact forever; a READY registration needs a digest or an external source.
     public static func readyVersionsAreImmutable(_ store: any MetadataStore) async throws {
         try await seed(store, model: "iris")
         let created = try await store.createVersion(ready("iris"), actor: alice)
@@ -156,6 +156,8 @@ extension MetadataStoreConformance {
             _ = try await store.createVersion(NewVersion(model: "iris", status: .ready), actor: alice)
         }
         #expect(try await store.model(named: "iris")?.latestVersion == 1)
+        let external = try await store.createVersion(NewVersion(model: "iris", source: "s3://bucket/iris", status: .ready), actor: alice)
+        #expect(external.status == .ready && external.artifactDigest == nil && external.source == "s3://bucket/iris")
     }
 
     /// Stage transitions are compare-and-set; `archiveOthers` moves the other versions in the stage out of it.

@@ -137,9 +137,10 @@ extension SQLiteMetadataStore {
     }
 
     static func validate(_ new: NewVersion) throws {
-        if new.status == .ready, new.artifactDigest == nil {
+        if new.status == .ready, new.artifactDigest == nil, new.source.isEmpty {
             throw StoreError(
-                .invalidArgument, "a READY version of '\(new.model)' needs its artifact digest; register it as PENDING and finish it after the upload"
+                .invalidArgument,
+                "a READY version of '\(new.model)' needs a stored artifact or an external source; register it as PENDING and finish it after the upload"
             )
         }
         if let bad = new.lineage.metrics.first(where: { !$0.value.isFinite }) {
