@@ -58,6 +58,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayGateway",
+            dependencies: ["SlipwayCore", "SlipwayStats"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayServer",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry",
@@ -98,6 +103,7 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "SlipwayGatewayTests", dependencies: ["SlipwayCore", "SlipwayGateway"], swiftSettings: swiftSettings),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SlipwayStoreTests",

@@ -140,6 +140,8 @@ struct OpenAPIDocumentTests {
             _ = try await checker.call("POST", "/api/v1/models", token: viewerToken, json: #"{"name": "other"}"#, expect: 403)
             _ = try await checker.call("GET", "/api/v1/models/fraud", token: admin, expect: 200)
             _ = try await checker.call("GET", "/api/v1/models/nothing", token: admin, expect: 404)
+            _ = try await checker.call("GET", "/api/v1/models/%FF%FE", token: admin, expect: 400)
+            _ = try await checker.call("GET", "/api/v1/models/fraud/aliases/%E2%82/history", token: admin, expect: 400)
             _ = try await checker.call("PATCH", "/api/v1/models/fraud", token: admin, json: #"{"description": "card fraud, EU"}"#, expect: 200)
             _ = try await checker.call("PUT", "/api/v1/models/fraud/tags/owner", token: admin, json: #"{"value": "ana"}"#, expect: 200)
             let models = try await checker.call(
@@ -173,8 +175,10 @@ struct OpenAPIDocumentTests {
             let second = try await checker.call(
                 "POST", "/api/v1/models/fraud/versions", token: admin, json: #"{"description": "second", "source": "s3://bucket/model"}"#,
                 expect: 201)
-            #expect(second["status"]?.string == "PENDING")
-            _ = try await checker.call("PUT", "/api/v1/models/fraud/aliases/challenger", token: admin, json: #"{"version": 2}"#, expect: 409)
+            #expect(second["status"]?.string == "READY", "a version that names an external source is ready as it is")
+            let third = try await checker.call("POST", "/api/v1/models/fraud/versions", token: admin, json: #"{"description": "third"}"#, expect: 201)
+            #expect(third["status"]?.string == "PENDING", "a version with neither artifact nor source waits for its artifact")
+            _ = try await checker.call("PUT", "/api/v1/models/fraud/aliases/challenger", token: admin, json: #"{"version": 3}"#, expect: 409)
             _ = try await checker.call("POST", "/api/v1/models/nothing/versions", token: admin, json: "{}", expect: 404)
             _ = try await checker.call("POST", "/api/v1/models/fraud/versions", token: admin, json: #"{"lineage": {"metrics": {"a": "x"}}}"#, expect: 400)
             // Bad input that once stopped the server or answered vaguely.
@@ -234,6 +238,7 @@ struct OpenAPIDocumentTests {
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/aliases/champion?reason=retired", token: admin, expect: 200)
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/aliases/champion", token: admin, expect: 404)
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/versions/2", token: admin, expect: 200)
+            _ = try await checker.call("DELETE", "/api/v1/models/fraud/versions/3", token: admin, expect: 200)
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/tags/owner", token: admin, expect: 200)
             _ = try await checker.call("POST", "/api/v1/models/fraud/rename", token: admin, json: #"{"newName": "fraud-eu"}"#, expect: 200)
             _ = try await checker.call("GET", "/api/v1/audit?model=fraud-eu&limit=5", token: admin, expect: 200)

@@ -56,10 +56,14 @@ extension Parameters {
         return number
     }
 
-    /// A path parameter, percent-decoded.
+    /// A path parameter, percent-decoded; 400 when its escapes are not UTF-8 (`%FF`) or incomplete (`%`).
     func decoded(_ name: String) throws -> String {
         let text = try require(name)
-        return text.removingPercentEncoding ?? text
+        guard let decoded = text.removingPercentEncoding else {
+            throw GenericError(
+                .invalidArgument, "the \(name) '\(text)' in the path is not valid percent-encoded UTF-8; write a literal % as %25")
+        }
+        return decoded
     }
 }
 

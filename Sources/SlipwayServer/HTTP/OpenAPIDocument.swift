@@ -299,6 +299,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
@@ -395,6 +398,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
@@ -581,6 +587,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
@@ -664,7 +673,7 @@ enum OpenAPIDocument {
         "tags": [
           "versions"
         ],
-        "description": "With `artifactDigest` (uploaded first with `PUT /api/v1/artifacts/{digest}`) the version is READY at once; without it the version is PENDING and cannot take an alias or a stage.",
+        "description": "With `artifactDigest` (uploaded first with `PUT /api/v1/artifacts/{digest}`) the version is READY at once, and so is a version whose `source` names an artifact kept elsewhere (`s3://…`, `runs:/…`). With neither it is PENDING and cannot take an alias or a stage.",
         "parameters": [
           {
             "name": "name",
@@ -1574,6 +1583,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
@@ -1615,6 +1627,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
@@ -2054,6 +2069,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
