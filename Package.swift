@@ -59,7 +59,15 @@ let package = Package(
         ),
         .target(
             name: "SlipwayGateway",
-            dependencies: ["SlipwayCore", "SlipwayStats"],
+            dependencies: [
+                "SlipwayCore", "SlipwayStats",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -103,7 +111,19 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SlipwayGatewayTests", dependencies: ["SlipwayCore", "SlipwayGateway"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SlipwayGatewayTests",
+            dependencies: [
+                "SlipwayCore", "SlipwayGateway",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SlipwayStoreTests",

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One input column of a model: a number, or a category expanded to one indicator feature per
 /// category seen in training (one-hot).

@@ -10,12 +10,20 @@ public struct LabeledData: Sendable {
     public var features: [[Double]]
     /// The label of each sample, as written in the file.
     public var labels: [String]
+    /// The line each sample starts on in its file (for error messages); empty for data made in code.
+    public var lines: [Int]
 
-    public init(target: String, encoding: FeatureEncoding, features: [[Double]], labels: [String]) {
+    public init(target: String, encoding: FeatureEncoding, features: [[Double]], labels: [String], lines: [Int] = []) {
         self.target = target
         self.encoding = encoding
         self.features = features
         self.labels = labels
+        self.lines = lines
+    }
+
+    /// Where sample `index` came from, for error messages.
+    public func location(_ index: Int) -> String {
+        index < lines.count ? "line \(lines[index])" : "row \(index + 1)"
     }
 
     /// The feature names.
@@ -73,6 +81,6 @@ public struct LabeledData: Sendable {
             labels.append(label)
             features.append(try resolved.encode(record, positions: positions, source: source))
         }
-        return LabeledData(target: target, encoding: resolved, features: features, labels: labels)
+        return LabeledData(target: target, encoding: resolved, features: features, labels: labels, lines: records.map(\.line))
     }
 }

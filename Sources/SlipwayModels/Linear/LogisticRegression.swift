@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Logistic regression with an L2 penalty: a sigmoid for two classes, a multinomial softmax for more.
 ///

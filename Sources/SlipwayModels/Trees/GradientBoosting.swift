@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Gradient-boosted decision trees on binned features, in the manner of scikit-learn's
 /// `HistGradientBoostingClassifier`.

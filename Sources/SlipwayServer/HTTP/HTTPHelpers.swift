@@ -58,7 +58,14 @@ extension Parameters {
 
     /// A path parameter, percent-decoded; 400 when its escapes are not UTF-8 (`%FF`) or incomplete (`%`).
     func decoded(_ name: String) throws -> String {
-        let text = try require(name)
+        try PathParameter.decode(require(name), name: name)
+    }
+}
+
+/// Path parameters as they arrive: percent-encoded.
+enum PathParameter {
+    /// The decoded text; 400 when the escapes are not UTF-8 (`%FF`) or incomplete (`%`, `%2`).
+    static func decode(_ text: String, name: String) throws -> String {
         guard let decoded = text.removingPercentEncoding else {
             throw GenericError(
                 .invalidArgument, "the \(name) '\(text)' in the path is not valid percent-encoded UTF-8; write a literal % as %25")

@@ -1,0 +1,312 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SlipwayCore
+
+/// Serves one client connection: parses the request, routes it, forwards it to the chosen variant's
+/// backend over this connection's keep-alive upstream, mirrors it if asked, and answers with the
+/// routing headers. The HTTP server pipeline's pipelining assistance hands it one request at a time.
+final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let gateway: Gateway
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var limit = 8 << 20
+    private var overLimit = false
+    private var upstreams: [GatewayTable.Backend: UpstreamConnection] = [:]
+    private var mirrorUpstreams: [GatewayTable.Backend: UpstreamConnection] = [:]
+    private var mirrorsInFlight = 0
+
+    init(gateway: Gateway) {
+        self.gateway = gateway
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = context.channel.allocator.buffer(capacity: 0)
+            overLimit = false
+            limit = Self.target(of: requestHead.uri).flatMap { gateway.currentTable.endpoints[$0.endpoint]?.maxBodyBytes } ?? 8 << 20
+        case .body(var part):
+            guard !overLimit else { return }
+            if (body?.readableBytes ?? 0) + part.readableBytes > limit {
+                overLimit = true
+                body = nil
+            } else {
+                body?.writeBuffer(&part)
+            }
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            let requestBody = body
+            body = nil
+            if overLimit {
+                respondError(context, head: requestHead, status: .payloadTooLarge, "the request body is over this endpoint's limit of \(limit) bytes")
+            } else {
+                handle(context, head: requestHead, body: requestBody)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for connection in upstreams.values { connection.channel.close(promise: nil) }
+        for connection in mirrorUpstreams.values { connection.channel.close(promise: nil) }
+        upstreams = [:]
+        mirrorUpstreams = [:]
+        context.fireChannelInactive()
+    }
+
+    // MARK: Routing
+
+    /// What a path asks for.
+    struct Target {
+        var endpoint: String
+        /// The path to send upstream, or nil to rewrite a V2 path to the backend's model name.
+        var passThrough: String?
+        /// The V2 path after `/v2/models/{endpoint}` (e.g. `/infer`, `/ready`, ``).
+        var v2Suffix: String
+    }
+
+    static func target(of uri: String) -> Target? {
+        let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+        let query = uri.count > path.count ? String(uri.dropFirst(path.count)) : ""
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if parts.count >= 3, parts[0] == "v2", parts[1] == "models" {
+            let suffix = parts.count > 3 ? "/" + parts[3...].joined(separator: "/") : ""
+            return Target(endpoint: parts[2].removingPercentEncoding ?? parts[2], passThrough: nil, v2Suffix: suffix + query)
+        }
+        if parts.count >= 2, parts[0] == "endpoints" {
+            let rest = "/" + parts[2...].joined(separator: "/") + (path.hasSuffix("/") && parts.count > 2 ? "/" : "")
+            return Target(endpoint: parts[1].removingPercentEncoding ?? parts[1], passThrough: rest + query, v2Suffix: "")
+        }
+        return nil
+    }
+
+    private func handle(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
+        gateway.counters.bump(\.requests)
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        if path == "/v2/health/live" || path == "/v2/health/ready" || path == "/v2" {
+            respond(context, head: head, status: .ok, headers: [("Content-Type", "application/json")], body: Self.json(["live": true]))
+            return
+        }
+        guard let target = Self.target(of: head.uri) else {
+            respondError(context, head: head, status: .notFound, "no route for \(path); use /v2/models/{endpoint}/infer or /endpoints/{endpoint}/…")
+            return
+        }
+        let table = gateway.currentTable
+        guard let endpoint = table.endpoints[target.endpoint] else {
+            respondError(context, head: head, status: .notFound, "endpoint '\(target.endpoint)' does not exist")
+            return
+        }
+        if target.passThrough == nil, target.v2Suffix.hasPrefix("/infer"), head.method != .POST {
+            respondError(context, head: head, status: .methodNotAllowed, "inference takes POST")
+            return
+        }
+        if target.passThrough == nil, target.v2Suffix.hasPrefix("/infer"), let body, !Self.isValidV2Request(head: head, body: body) {
+            respondError(context, head: head, status: .badRequest, "the body is not a V2 inference request: expected a JSON object with an 'inputs' array")
+            return
+        }
+        let requestId = head.headers.first(name: "X-Request-Id").flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 } ?? Self.newRequestId()
+        let headers = head.headers
+        let cookieHeader = headers.first(name: "Cookie")
+        let jsonBody = body.map { Data(buffer: $0) }
+        let request = EndpointRoutes.Request(
+            requestId: requestId, header: { headers.first(name: $0) },
+            cookie: { name in Self.cookie(name, in: cookieHeader) },
+            jsonField: { name in jsonBody.flatMap { Self.field(name, in: $0) } })
+        let decision: EndpointRoutes.Decision
+        do {
+            decision = try endpoint.routes.route(request)
+        } catch {
+            respondError(context, head: head, status: error.kind == .invalidArgument ? .badRequest : .serviceUnavailable, error.message)
+            return
+        }
+        guard let backend = endpoint.backends[decision.variant] else {
+            respondError(context, head: head, status: .serviceUnavailable, "variant '\(decision.variant)' of '\(target.endpoint)' has no ready backend")
+            return
+        }
+        for mirror in decision.mirrors {
+            if let mirrorBackend = endpoint.backends[mirror] { sendMirror(context, head: head, body: body, target: target, backend: mirrorBackend) }
+        }
+        forward(
+            context, head: head, body: body, target: target, variant: decision.variant, backend: backend, requestId: requestId,
+            fallback: endpoint.stableVariant.flatMap { $0 == decision.variant ? nil : endpoint.backends[$0].map { ($0, endpoint.stableVariant!) } })
+    }
+
+    private func upstreamHead(_ head: HTTPRequestHead, target: Target, backend: GatewayTable.Backend, requestId: String) -> HTTPRequestHead {
+        let uri = target.passThrough ?? "/v2/models/\(backend.modelName)\(target.v2Suffix)"
+        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: head.headers)
+        upstream.headers.replaceOrAdd(name: "Host", value: "\(backend.host):\(backend.port)")
+        upstream.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
+        upstream.headers.remove(name: "Connection")
+        upstream.headers.remove(name: "Keep-Alive")
+        upstream.headers.remove(name: "Transfer-Encoding")
+        return upstream
+    }
+
+    private func forward(
+        _ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, target: Target, variant: String,
+        backend: GatewayTable.Backend, requestId: String, fallback: (GatewayTable.Backend, String)?
+    ) {
+        var prepared = upstreamHead(head, target: target, backend: backend, requestId: requestId)
+        prepared.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
+        let upstream = prepared
+        let timeout = gateway.upstreamTimeout
+        connection(to: backend, context: context, pool: \.upstreams)
+            .flatMap { connection in connection.exchange(head: upstream, body: body, timeout: timeout) }
+            .assumeIsolated()
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let response):
+                    respondUpstream(context, head: head, response: response, variant: variant, backend: backend, requestId: requestId)
+                case .failure(UpstreamFailure.connectFailed(let reason)):
+                    upstreams[backend] = nil
+                    if let (stable, stableVariant) = fallback {
+                        gateway.counters.bump(\.retries)
+                        forward(
+                            context, head: head, body: body, target: target, variant: stableVariant, backend: stable, requestId: requestId, fallback: nil)
+                    } else {
+                        respondError(context, head: head, status: .serviceUnavailable, "variant '\(variant)' is not reachable: \(reason)", requestId: requestId)
+                    }
+                case .failure(UpstreamFailure.timedOut):
+                    upstreams[backend] = nil
+                    respondError(context, head: head, status: .gatewayTimeout, "variant '\(variant)' did not answer in time", requestId: requestId)
+                case .failure(let error):
+                    upstreams[backend] = nil
+                    respondError(context, head: head, status: .badGateway, "variant '\(variant)' failed: \(error)", requestId: requestId)
+                }
+            }
+    }
+
+    private func connection(
+        to backend: GatewayTable.Backend, context: ChannelHandlerContext,
+        pool: ReferenceWritableKeyPath<GatewayHandler, [GatewayTable.Backend: UpstreamConnection]>
+    ) -> EventLoopFuture<UpstreamConnection> {
+        if let existing = self[keyPath: pool][backend], existing.isUsable, !existing.isBusy {
+            return context.eventLoop.makeSucceededFuture(existing)
+        }
+        return UpstreamConnection.connect(to: backend, on: context.eventLoop)
+            .flatMapErrorThrowing { error in throw UpstreamFailure.connectFailed("\(error)") }
+            .assumeIsolated()
+            .map { [self] connection in
+                self[keyPath: pool][backend] = connection
+                return connection
+            }
+            .nonisolated()
+    }
+
+    private func sendMirror(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, target: Target, backend: GatewayTable.Backend) {
+        if let busy = mirrorUpstreams[backend], busy.isBusy || mirrorsInFlight >= gateway.mirrorQueueLimit {
+            gateway.counters.bump(\.mirrorsDropped)
+            return
+        }
+        mirrorsInFlight += 1
+        gateway.counters.bump(\.mirrored)
+        var prepared = upstreamHead(head, target: target, backend: backend, requestId: Self.newRequestId())
+        prepared.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
+        prepared.headers.replaceOrAdd(name: "X-Slipway-Mirrored", value: "1")
+        let upstream = prepared
+        let timeout = gateway.upstreamTimeout
+        connection(to: backend, context: context, pool: \.mirrorUpstreams)
+            .flatMap { $0.exchange(head: upstream, body: body, timeout: timeout) }
+            .assumeIsolated()
+            .whenComplete { [self] result in
+                mirrorsInFlight -= 1
+                if case .failure = result { mirrorUpstreams[backend] = nil }
+            }
+    }
+
+    // MARK: Answers
+
+    private func respondUpstream(
+        _ context: ChannelHandlerContext, head: HTTPRequestHead, response: UpstreamResponse, variant: String, backend: GatewayTable.Backend,
+        requestId: String
+    ) {
+        var headers = response.head.headers
+        headers.remove(name: "Connection")
+        headers.remove(name: "Keep-Alive")
+        headers.remove(name: "Transfer-Encoding")
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
+        headers.replaceOrAdd(name: "X-Slipway-Variant", value: variant)
+        headers.replaceOrAdd(name: "X-Slipway-Model-Version", value: backend.modelVersion)
+        if response.head.status.code >= 500 { gateway.counters.bump(\.errors) }
+        write(context, head: head, status: response.head.status, headers: headers, body: response.body)
+    }
+
+    private func respondError(
+        _ context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, _ message: String, requestId: String? = nil
+    ) {
+        gateway.counters.bump(\.errors)
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        if let requestId { headers.append(("X-Request-Id", requestId)) }
+        respond(context, head: head, status: status, headers: headers, body: Self.json(["error": message]))
+    }
+
+    private func respond(_ context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, headers: [(String, String)], body: Data) {
+        var buffer = context.channel.allocator.buffer(capacity: body.count)
+        buffer.writeBytes(body)
+        var fields = HTTPHeaders(headers)
+        fields.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        write(context, head: head, status: status, headers: fields, body: buffer)
+    }
+
+    private func write(_ context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+        var headers = headers
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { done.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    // MARK: Helpers
+
+    static func json(_ object: [String: Any]) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
+    /// A cheap check that a body looks like a V2 inference request (a JSON object with `inputs`).
+    static func isValidV2Request(head: HTTPRequestHead, body: ByteBuffer) -> Bool {
+        let type = head.headers.first(name: "Content-Type") ?? "application/json"
+        // The binary tensor extension carries a JSON header of Inference-Header-Content-Length bytes.
+        if let length = head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init) {
+            guard length >= 0, length <= body.readableBytes, let bytes = body.getBytes(at: body.readerIndex, length: length) else { return false }
+            return (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any]
+        }
+        guard type.lowercased().contains("json") else { return true }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else { return false }
+        return object["inputs"] is [Any]
+    }
+
+    static func cookie(_ name: String, in header: String?) -> String? {
+        guard let header else { return nil }
+        for pair in header.split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    static func field(_ name: String, in body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
+        let value = object[name] ?? (object["parameters"] as? [String: Any])?[name]
+        switch value {
+        case let text as String: return text
+        case let number as NSNumber: return number.stringValue
+        default: return nil
+        }
+    }
+
+    static func newRequestId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next(), radix: 16) + String(generator.next() & 0xFFFF, radix: 16)
+    }
+}
