@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "SlipwayGateway",
             dependencies: [
-                "SlipwayCore", "SlipwayStats",
+                "SlipwayCore", "SlipwayStats", "SlipwayStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -6,6 +6,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import Testing
 
+import SlipwayCore
 @testable import SlipwayGateway
 
 /// The data plane end to end: a real gateway on 127.0.0.1:0 in front of real HTTP backends.

@@ -4,8 +4,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SlipwayCore
-@testable import SlipwayServer
 import Testing
+
+@testable import SlipwayServer
 
 /// Keeps `/api/v1/openapi.json` true: its operations are exactly the routes the router registers,
 /// every one of them answers on a live server, and the live answers have the documented statuses and shapes.
@@ -40,7 +41,7 @@ struct OpenAPIDocumentTests {
         func collectLinks(_ value: JSONValue) {
             switch value {
             case .object(let object):
-                for link in object["links"]?.object?.values ?? [:].values {
+                for link in (object["links"]?.object ?? [:]).values {
                     if let target = link["operationId"]?.string { links.append(target) }
                 }
                 object.values.forEach(collectLinks)
@@ -86,8 +87,10 @@ struct OpenAPIDocumentTests {
             #expect(served.status == 200)
             #expect(served.text == OpenAPIDocument.json)
 
-            let values = ["name": "probe", "key": "team", "alias": "production", "version": "1", "id": "tok_000000000000",
-                "digest": "sha256:" + String(repeating: "0", count: 64)]
+            let values = [
+                "name": "probe", "key": "team", "alias": "production", "version": "1", "id": "tok_000000000000",
+                "digest": "sha256:" + String(repeating: "0", count: 64),
+            ]
             for operation in document.operations.sorted(by: { $0.description < $1.description }) {
                 var path = operation.path
                 for (name, value) in values { path = path.replacingOccurrences(of: "{\(name)}", with: value) }
@@ -178,13 +181,15 @@ struct OpenAPIDocumentTests {
             #expect(third["status"]?.string == "PENDING", "a version with neither artifact nor source waits for its artifact")
             _ = try await checker.call("PUT", "/api/v1/models/fraud/aliases/challenger", token: admin, json: #"{"version": 3}"#, expect: 409)
             _ = try await checker.call("POST", "/api/v1/models/nothing/versions", token: admin, json: "{}", expect: 404)
-            _ = try await checker.call("POST", "/api/v1/models/fraud/versions", token: admin, json: #"{"lineage": {"metrics": {"a": "x"}}}"#, expect: 400)
+            _ = try await checker.call(
+                "POST", "/api/v1/models/fraud/versions", token: admin, json: #"{"lineage": {"metrics": {"a": "x"}}}"#, expect: 400)
             // Bad input that once stopped the server or answered vaguely.
             let farDate = try await checker.call(
                 "POST", "/api/v1/models/fraud/versions", token: admin, json: #"{"lineage": {"deployments": [{"alias": "x", "from": 1e300}]}}"#,
                 expect: 400)
             #expect(farDate["error"]?["message"]?.string?.contains("years 1 to 9999") == true)
-            let fraction = try await checker.call("PUT", "/api/v1/models/fraud/aliases/champion", token: admin, json: #"{"version": 1.5}"#, expect: 400)
+            let fraction = try await checker.call(
+                "PUT", "/api/v1/models/fraud/aliases/champion", token: admin, json: #"{"version": 1.5}"#, expect: 400)
             #expect(fraction["error"]?["message"]?.string?.contains("does not fit") == true)
             let array = try await checker.call("POST", "/api/v1/models", token: admin, json: "[]", expect: 400)
             #expect(array["error"]?["message"]?.string?.contains("a JSON object") == true)

@@ -1,41 +1,10 @@
-import SlipwayCore
+public import SlipwayCore
 /// Everything the data plane needs to route one endpoint's requests: the split, the sticky key,
 /// header routes, mirror rules and the pin header. A pure value, swapped whole.
 public struct EndpointRoutes: Sendable, Equatable, Codable {
-    /// Where the sticky key of a request comes from.
-    public enum StickyKey: Sendable, Equatable, Codable {
-        /// A request header, e.g. `X-User-Id` (the default).
-        case header(String)
-        /// A cookie by name.
-        case cookie(String)
-        /// A top-level field of the JSON body (or of `parameters` in a V2 inference request).
-        case jsonField(String)
-    }
-
-    /// Send requests whose header equals a value to a variant (e.g. internal users to the candidate).
-    public struct HeaderRoute: Sendable, Equatable, Codable {
-        public var header: String
-        public var value: String
-        public var variant: String
-
-        public init(header: String, value: String, variant: String) {
-            self.header = header
-            self.value = value
-            self.variant = variant
-        }
-    }
-
-    /// Copy a share of the traffic to a variant; its answers are compared, never returned.
-    public struct MirrorRule: Sendable, Equatable, Codable {
-        public var variant: String
-        /// 0–100, in steps of 0.01.
-        public var percent: Double
-
-        public init(variant: String, percent: Double) {
-            self.variant = variant
-            self.percent = percent
-        }
-    }
+    public typealias StickyKey = StickyKeySource
+    public typealias HeaderRoute = SlipwayCore.HeaderRoute
+    public typealias MirrorRule = SlipwayCore.MirrorRule
 
     public var endpoint: String
     /// The seed of the bucketing hash (by default the endpoint's name).
@@ -144,6 +113,14 @@ public struct EndpointRoutes: Sendable, Equatable, Codable {
         // Mirroring samples by request id, under its own seed so it is independent of the split.
         let bucket = TrafficSplit.bucket(key: request.requestId, seed: seed + "/mirror")
         return mirrors.filter { deployed.contains($0.variant) && Double(bucket) < $0.percent * 100 }.map(\.variant)
+    }
+
+    /// The routes of a stored endpoint: its policy, sticky key and deployed variants.
+    public init(_ endpoint: Endpoint) {
+        self.init(
+            endpoint: endpoint.name, split: endpoint.policy.split, stickyKey: endpoint.settings.stickyKey,
+            headerRoutes: endpoint.policy.headerRoutes, mirrors: endpoint.policy.mirrors, pinHeader: endpoint.policy.pinHeader,
+            deployed: Set(endpoint.deployments.map(\.variant)))
     }
 
     /// Checks that every variant the policy names is deployed.

@@ -1,6 +1,3 @@
-import SlipwayCore
-import SlipwayStats
-
 /// How an endpoint's traffic is divided among its variants, as an assignment of 10,000 buckets.
 ///
 /// A request's sticky key hashes to a bucket (GrowthBook's v2 hash, so a team moving from
@@ -9,7 +6,8 @@ import SlipwayStats
 /// grows takes free buckets in order. When a canary grows from 5% to 25%, only the users that move
 /// into the canary change variant; everyone else keeps theirs.
 ///
-/// A pure value: no clock, no I/O; the gateway swaps a whole new table atomically.
+/// A pure value: no clock, no I/O; the gateway swaps a whole new table atomically. The hashing of
+/// keys to buckets lives with the gateway (`TrafficSplit+Hashing.swift`).
 public struct TrafficSplit: Sendable, Equatable, Codable {
     /// The number of buckets: weights are in hundredths of a percent of it.
     public static let bucketCount = 10_000
@@ -26,7 +24,7 @@ public struct TrafficSplit: Sendable, Equatable, Codable {
     }
 
     /// A split with the given weights, laid out in the order given.
-    public init(weights: [(String, Double)]) throws(GatewayError) {
+    public init(weights: [(String, Double)]) throws(GenericError) {
         let first = try Self.validate(weights)
         self.init(allTo: first)
         try apply(weights)
@@ -48,24 +46,13 @@ public struct TrafficSplit: Sendable, Equatable, Codable {
         variants[Int(owners[bucket])]
     }
 
-    /// The bucket of a sticky key under an endpoint's seed.
-    public static func bucket(key: String, seed: String) -> Int {
-        let hash = Bucketing.hash(seed: seed, value: key, version: 2) ?? 0
-        return min(Int(hash * Double(bucketCount)), bucketCount - 1)
-    }
-
-    /// The variant for a sticky key.
-    public func variant(forKey key: String, seed: String) -> String {
-        variant(forBucket: Self.bucket(key: key, seed: seed))
-    }
-
     /// Changes the weights, moving as few buckets as possible. Weights are percentages that must add
     /// up to 100 (to 0.01); a variant left out gets 0. Returns how many buckets changed owner.
     @discardableResult
-    public mutating func apply(_ weights: [(String, Double)]) throws(GatewayError) -> Int {
+    public mutating func apply(_ weights: [(String, Double)]) throws(GenericError) -> Int {
         _ = try Self.validate(weights)
         for (name, _) in weights where !variants.contains(name) {
-            guard variants.count < Int(UInt16.max) else { throw GatewayError(.invalidArgument, "too many variants") }
+            guard variants.count < Int(UInt16.max) else { throw GenericError(.invalidArgument, "too many variants") }
             variants.append(name)
         }
         var target = [Int](repeating: 0, count: variants.count)
@@ -103,24 +90,24 @@ public struct TrafficSplit: Sendable, Equatable, Codable {
         return free.count
     }
 
-    static func validate(_ weights: [(String, Double)]) throws(GatewayError) -> String {
-        guard let first = weights.first?.0 else { throw GatewayError(.invalidArgument, "give at least one variant weight") }
+    static func validate(_ weights: [(String, Double)]) throws(GenericError) -> String {
+        guard let first = weights.first?.0 else { throw GenericError(.invalidArgument, "give at least one variant weight") }
         var seen = Set<String>()
         var total = 0.0
         for (name, weight) in weights {
-            guard !name.isEmpty else { throw GatewayError(.invalidArgument, "a variant name is empty") }
-            guard seen.insert(name).inserted else { throw GatewayError(.invalidArgument, "variant '\(name)' is given twice") }
+            guard !name.isEmpty else { throw GenericError(.invalidArgument, "a variant name is empty") }
+            guard seen.insert(name).inserted else { throw GenericError(.invalidArgument, "variant '\(name)' is given twice") }
             guard weight.isFinite, weight >= 0, weight <= 100 else {
-                throw GatewayError(.invalidArgument, "weight \(weight) for '\(name)' must be between 0 and 100")
+                throw GenericError(.invalidArgument, "weight \(weight) for '\(name)' must be between 0 and 100")
             }
             guard (weight * 100).rounded() == weight * 100 || abs((weight * 100).rounded() - weight * 100) < 1e-6 else {
-                throw GatewayError(.invalidArgument, "weight \(weight) for '\(name)' has more than two decimals")
+                throw GenericError(.invalidArgument, "weight \(weight) for '\(name)' has more than two decimals")
             }
             total += weight
         }
         guard abs(total - 100) < 0.005 else {
             let described = weights.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-            throw GatewayError(.invalidArgument, "weights must add up to 100, but \(described) adds up to \(total)")
+            throw GenericError(.invalidArgument, "weights must add up to 100, but \(described) adds up to \(total)")
         }
         return first
     }
