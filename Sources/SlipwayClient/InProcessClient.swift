@@ -3,6 +3,7 @@ public import SlipwayCore
 public import SlipwayRegistry
 public import SlipwayServer
 public import SlipwayStore
+import SlipwayGateway
 
 /// Works directly on a data folder, as the local OS user with the admin role.
 public struct InProcessClient: SlipwayClient {
@@ -99,6 +100,39 @@ public struct InProcessClient: SlipwayClient {
     }
     public func transitionStage(_ model: String, _ version: Int, to stage: String, archiveExisting: Bool) async throws -> ModelVersion {
         try await registry.transitionStage(model, version, to: stage, archiveExisting: archiveExisting, by: principal)
+    }
+
+    var endpointService: EndpointService { services.endpoints }
+
+    public func createEndpoint(name: String, description: String, settings: EndpointSettings, initialVariant: String) async throws -> EndpointStatus {
+        EndpointStatus(
+            endpoint: try await endpointService.create(
+                name: name, description: description, settings: settings, initialVariant: initialVariant, by: principal))
+    }
+    public func endpoint(_ name: String) async throws -> EndpointStatus {
+        EndpointStatus(endpoint: try await endpointService.endpoint(name, by: principal))
+    }
+    public func endpoints() async throws -> [Endpoint] { try await endpointService.list(by: principal) }
+    public func deleteEndpoint(_ name: String) async throws { try await endpointService.delete(name, by: principal) }
+    public func deploy(endpoint: String, variant: String, model: String, backend: BackendSpec, replicas: Int) async throws -> EndpointStatus {
+        EndpointStatus(
+            endpoint: try await endpointService.deploy(
+                endpoint: endpoint, variant: variant, model: model, backend: backend, replicas: replicas, by: principal))
+    }
+    public func undeploy(endpoint: String, variant: String) async throws -> EndpointStatus {
+        EndpointStatus(endpoint: try await endpointService.undeploy(endpoint: endpoint, variant: variant, by: principal))
+    }
+    public func setWeights(endpoint: String, weights: [(String, Double)]) async throws -> EndpointStatus {
+        EndpointStatus(endpoint: try await endpointService.setWeights(endpoint, weights, by: principal))
+    }
+    public func switchTraffic(endpoint: String, to variant: String) async throws -> EndpointStatus {
+        EndpointStatus(endpoint: try await endpointService.switchTo(endpoint, variant: variant, by: principal))
+    }
+    public func mirror(endpoint: String, to variant: String, percent: Double) async throws -> EndpointStatus {
+        EndpointStatus(endpoint: try await endpointService.mirror(endpoint, to: variant, percent: percent, by: principal))
+    }
+    public func route(endpoint: String, header: String, value: String, to variant: String?) async throws -> EndpointStatus {
+        EndpointStatus(endpoint: try await endpointService.route(endpoint, header: header, value: value, to: variant, by: principal))
     }
 
     public func audit(model: String?, limit: Int) async throws -> [AuditEvent] {

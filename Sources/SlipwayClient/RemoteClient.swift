@@ -6,6 +6,7 @@ import NIOHTTP1
 public import SlipwayCore
 public import SlipwayRegistry
 public import SlipwayStore
+import SlipwayGateway
 
 /// Talks to a `slipway server` over HTTP with a bearer token.
 public struct RemoteClient: SlipwayClient {
@@ -313,6 +314,74 @@ public struct RemoteClient: SlipwayClient {
     public func aliasHistory(_ model: String, alias: String?) async throws -> [AliasEvent] {
         let path = alias.map { m(model) + "/aliases/" + Self.segment($0) + "/history" } ?? m(model) + "/history"
         return try await send(.GET, path, as: Events<AliasEvent>.self).events
+    }
+
+    // MARK: Endpoints
+
+    private func e(_ name: String) -> String { "endpoints/" + Self.segment(name) }
+
+    public func createEndpoint(name: String, description: String, settings: EndpointSettings, initialVariant: String) async throws -> EndpointStatus {
+        struct Body: Encodable {
+            var name: String
+            var description: String
+            var stickyKey: String
+            var maxBodyBytes: Int
+            var timeoutSeconds: Double
+            var featureLogging: FeatureLogging
+            var initialVariant: String
+        }
+        return try await send(
+            .POST, "endpoints",
+            body: Body(
+                name: name, description: description, stickyKey: settings.stickyKey.description, maxBodyBytes: settings.maxBodyBytes,
+                timeoutSeconds: settings.timeoutSeconds, featureLogging: settings.featureLogging, initialVariant: initialVariant),
+            as: EndpointStatus.self)
+    }
+    public func endpoint(_ name: String) async throws -> EndpointStatus { try await send(.GET, e(name), as: EndpointStatus.self) }
+    public func endpoints() async throws -> [Endpoint] {
+        struct List: Decodable { var endpoints: [Endpoint] }
+        return try await send(.GET, "endpoints", as: List.self).endpoints
+    }
+    public func deleteEndpoint(_ name: String) async throws { _ = try await send(.DELETE, e(name), as: Empty.self) }
+    public func deploy(endpoint: String, variant: String, model: String, backend: BackendSpec, replicas: Int) async throws -> EndpointStatus {
+        struct Body: Encodable {
+            var model: String
+            var backend: BackendSpec
+            var replicas: Int
+        }
+        return try await send(
+            .PUT, e(endpoint) + "/deployments/" + Self.segment(variant), body: Body(model: model, backend: backend, replicas: replicas),
+            as: EndpointStatus.self)
+    }
+    public func undeploy(endpoint: String, variant: String) async throws -> EndpointStatus {
+        try await send(.DELETE, e(endpoint) + "/deployments/" + Self.segment(variant), as: EndpointStatus.self)
+    }
+    public func setWeights(endpoint: String, weights: [(String, Double)]) async throws -> EndpointStatus {
+        struct Weight: Encodable {
+            var variant: String
+            var weight: Double
+        }
+        struct Body: Encodable { var weights: [Weight] }
+        return try await send(
+            .PUT, e(endpoint) + "/traffic", body: Body(weights: weights.map { Weight(variant: $0.0, weight: $0.1) }), as: EndpointStatus.self)
+    }
+    public func switchTraffic(endpoint: String, to variant: String) async throws -> EndpointStatus {
+        try await send(.POST, e(endpoint) + "/traffic/switch", body: ["variant": variant], as: EndpointStatus.self)
+    }
+    public func mirror(endpoint: String, to variant: String, percent: Double) async throws -> EndpointStatus {
+        struct Body: Encodable {
+            var variant: String
+            var percent: Double
+        }
+        return try await send(.PUT, e(endpoint) + "/traffic/mirror", body: Body(variant: variant, percent: percent), as: EndpointStatus.self)
+    }
+    public func route(endpoint: String, header: String, value: String, to variant: String?) async throws -> EndpointStatus {
+        struct Body: Encodable {
+            var header: String
+            var value: String
+            var variant: String?
+        }
+        return try await send(.PUT, e(endpoint) + "/traffic/routes", body: Body(header: header, value: value, variant: variant), as: EndpointStatus.self)
     }
 
     // MARK: Stages, audit, tokens

@@ -2,6 +2,7 @@ public import Foundation
 public import SlipwayCore
 public import SlipwayRegistry
 public import SlipwayStore
+public import SlipwayGateway
 
 /// Everything the CLI asks of Slipway. Two implementations: ``InProcessClient`` on the embedded
 /// store in `./.slipway/`, and ``RemoteClient`` over HTTP against a `slipway server`. Both return
@@ -48,9 +49,34 @@ public protocol SlipwayClient: Sendable {
     func approve(_ model: String, _ version: Int, stage: String, comment: String?) async throws -> ModelVersion
     func transitionStage(_ model: String, _ version: Int, to stage: String, archiveExisting: Bool) async throws -> ModelVersion
 
+    // Endpoints and traffic
+    func createEndpoint(name: String, description: String, settings: EndpointSettings, initialVariant: String) async throws -> EndpointStatus
+    func endpoint(_ name: String) async throws -> EndpointStatus
+    func endpoints() async throws -> [Endpoint]
+    func deleteEndpoint(_ name: String) async throws
+    func deploy(endpoint: String, variant: String, model: String, backend: BackendSpec, replicas: Int) async throws -> EndpointStatus
+    func undeploy(endpoint: String, variant: String) async throws -> EndpointStatus
+    func setWeights(endpoint: String, weights: [(String, Double)]) async throws -> EndpointStatus
+    func switchTraffic(endpoint: String, to variant: String) async throws -> EndpointStatus
+    func mirror(endpoint: String, to variant: String, percent: Double) async throws -> EndpointStatus
+    func route(endpoint: String, header: String, value: String, to variant: String?) async throws -> EndpointStatus
+
     // Audit and tokens
     func audit(model: String?, limit: Int) async throws -> [AuditEvent]
     func createToken(name: String, role: Role) async throws -> AccessTokens.Issued
+}
+
+/// An endpoint with its current weights and the gateway's live per-variant metrics (empty in-process).
+public struct EndpointStatus: Sendable, Codable {
+    public var endpoint: Endpoint
+    public var weights: [String: Double]
+    public var live: [String: VariantMetrics]
+
+    public init(endpoint: Endpoint, live: [String: VariantMetrics] = [:]) {
+        self.endpoint = endpoint
+        self.weights = endpoint.policy.split.weights
+        self.live = live
+    }
 }
 
 /// Progress of a long transfer: called with the bytes done so far and the total.

@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 import SlipwayCore
+import SlipwayGateway
 import SlipwayRegistry
 
 /// The control-plane server: the native API, the MLflow-compatible API and artifacts, on Hummingbird.
@@ -26,16 +27,22 @@ public enum SlipwayServer {
     }
 
     /// Builds the router with every route and middleware.
-    static func router(services: SlipwayServices) -> Router<APIContext> {
-        routes(services: services).router
+    static func router(services: SlipwayServices, gateway: GatewayService? = nil) -> Router<APIContext> {
+        routes(services: services, gateway: gateway).router
     }
 
     /// Builds the router through a ``RouteRecorder``, which also lists every route it registered.
-    static func routes(services: SlipwayServices) -> RouteRecorder<APIContext> {
+    static func routes(services: SlipwayServices, gateway: GatewayService? = nil) -> RouteRecorder<APIContext> {
         let router = RouteRecorder(Router(context: APIContext.self))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(tokens: services.tokens, maxBodyBytes: services.configuration.maxBodyBytes))
         router.get("health") { _, _ in emptyResponse() }
+        router.get("metrics") { _, _ in
+            let table = gateway?.gateway.currentTable ?? GatewayTable()
+            let text = gateway?.gateway.metrics.prometheus(weights: table.endpoints.mapValues { $0.routes.split.weights }) ?? ""
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
         let v1 = router.group("api/v1")
         v1.get("health") { _, _ in emptyResponse() }
         v1.get("openapi.json") { _, _ in
@@ -44,6 +51,7 @@ public enum SlipwayServer {
         RegistryController(registry: services.registry).addRoutes(to: v1)
         ArtifactController(artifacts: services.artifacts).addRoutes(to: v1)
         TokenController(tokens: services.tokens).addRoutes(to: v1)
+        EndpointController(service: services.endpoints, live: { gateway?.gateway.metrics.snapshot(endpoint: $0) ?? [:] }).addRoutes(to: v1)
         MLflowController(registry: services.registry).addRoutes(to: router.group("api/2.0/mlflow"))
         MLflowController(registry: services.registry).addRoutes(to: router.group("ajax-api/2.0/mlflow"))
         return router
@@ -66,8 +74,14 @@ public enum SlipwayServer {
         let local = try await services.tokens.create(
             name: owner.isEmpty ? "local" : owner, role: .admin, by: Principal(name: "slipway", role: .admin))
         let announcementFile = configuration.dataDir.appendingPathComponent("server.json")
+        let gateway = GatewayService(store: services.metadata, logger: logger)
+        services.endpointChanges.add { await gateway.reload() }
+        await gateway.reload()
+        let gatewayPort = try await gateway.gateway.start(host: configuration.gatewayHost, port: configuration.gatewayPort)
+        let gatewayHost = configuration.gatewayHost == "0.0.0.0" ? "127.0.0.1" : configuration.gatewayHost
+        let gatewayURL = "http://\(gatewayHost):\(gatewayPort)"
         let app = Application(
-            router: router(services: services),
+            router: router(services: services, gateway: gateway),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "slipway"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -77,12 +91,12 @@ public enum SlipwayServer {
                     let announcement = Announcement(url: url, pid: getpid(), token: local.token, tokenId: local.id)
                     try writeAtomically(SlipwayJSON.encoder(pretty: true).encode(announcement), to: announcementFile, mode: 0o600)
                     if let readyFile {
-                        try writeAtomically(SlipwayJSON.encoder().encode(["api": url]), to: readyFile, mode: 0o644)
+                        try writeAtomically(SlipwayJSON.encoder().encode(["api": url, "gateway": gatewayURL]), to: readyFile, mode: 0o644)
                     }
                 } catch {
                     logger.error("cannot write the ready file", metadata: ["slipway.error": "\(error)"])
                 }
-                output("slipway server listening on \(url) (data in \(configuration.dataDir.path))")
+                output("slipway server listening on \(url), gateway on \(gatewayURL) (data in \(configuration.dataDir.path))")
             },
             logger: logger
         )
@@ -91,7 +105,13 @@ public enum SlipwayServer {
         defer {
             removeAnnouncement(announcementFile)
         }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await gateway.gateway.stop()
+            throw error
+        }
+        await gateway.gateway.stop()
         try? await services.tokens.revoke(id: local.id, by: Principal(name: "slipway", role: .admin))
     }
 

@@ -2,8 +2,10 @@ import Foundation
 public import Logging
 import SlipwayCore
 public import SlipwayRegistry
+public import SlipwayGateway
 public import SlipwayStore
 import SlipwayStoreSQLite
+import Synchronization
 
 /// The services of one Slipway data folder, wired together: the stores, the registry and the tokens.
 /// The server and the in-process CLI both open a data folder through this one type.
@@ -13,6 +15,9 @@ public struct SlipwayServices: Sendable {
     public let artifacts: any ArtifactStore
     public let registry: Registry
     public let tokens: AccessTokens
+    public let endpoints: EndpointService
+    /// Told about every endpoint change; the server hangs the gateway's table reload on it.
+    public let endpointChanges: ChangeHub
     public let logger: Logger
 
     /// Opens (creating if needed) the data folder of a configuration.
@@ -35,5 +40,23 @@ public struct SlipwayServices: Sendable {
         self.logger = logger
         self.registry = Registry(store: metadata, artifacts: artifacts, policy: configuration.policy, logger: logger)
         self.tokens = AccessTokens(store: metadata)
+        let hub = ChangeHub()
+        self.endpointChanges = hub
+        self.endpoints = EndpointService(store: metadata, logger: logger, onChange: { _ in await hub.notify() })
+    }
+}
+
+/// A list of async callbacks run after a change, in the order they were added.
+public final class ChangeHub: Sendable {
+    private let listeners = Mutex<[@Sendable () async -> Void]>([])
+
+    public init() {}
+
+    public func add(_ listener: @escaping @Sendable () async -> Void) {
+        listeners.withLock { $0.append(listener) }
+    }
+
+    func notify() async {
+        for listener in listeners.withLock({ $0 }) { await listener() }
     }
 }

@@ -14,7 +14,8 @@ struct Slipway: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             DemoCommand.self, ServerCommand.self, ModelsCommand.self, VersionsCommand.self, AliasCommand.self, StageCommand.self,
-            SearchCommand.self, AuditCommand.self, TokenCommand.self, StatsCommand.self,
+            SearchCommand.self, AuditCommand.self, TokenCommand.self, EndpointsCommand.self, DeployCommand.self, TrafficCommand.self,
+            StatsCommand.self,
         ]
     )
 }

@@ -17,6 +17,8 @@ public final class Gateway: Sendable {
     private let table: NIOLockedValueBox<GatewayTable>
     private let group: any EventLoopGroup
     let counters: GatewayCounters
+    /// Per-variant request counts, errors and latency.
+    public let metrics = LiveMetrics()
     let logger: Logger
     private let serverChannel: NIOLockedValueBox<(any Channel)?>
     /// The most mirrored requests one client connection keeps in flight; more are dropped and counted.

@@ -93,6 +93,14 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             respond(context, head: head, status: .ok, headers: [("Content-Type", "application/json")], body: Self.json(["live": true]))
             return
         }
+        if path == "/metrics" {
+            let table = gateway.currentTable
+            let weights = table.endpoints.mapValues { $0.routes.split.weights }
+            respond(
+                context, head: head, status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4")],
+                body: Data(gateway.metrics.prometheus(weights: weights).utf8))
+            return
+        }
         guard let target = Self.target(of: head.uri) else {
             respondError(context, head: head, status: .notFound, "no route for \(path); use /v2/models/{endpoint}/infer or /endpoints/{endpoint}/…")
             return
@@ -130,10 +138,14 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         for mirror in decision.mirrors {
-            if let mirrorBackend = endpoint.backends[mirror] { sendMirror(context, head: head, body: body, target: target, backend: mirrorBackend) }
+            if let mirrorBackend = endpoint.backends[mirror] {
+                sendMirror(context, head: head, body: body, target: target, backend: mirrorBackend)
+                gateway.metrics.recordMirror(endpoint: target.endpoint, variant: mirror)
+            }
         }
         forward(
             context, head: head, body: body, target: target, variant: decision.variant, backend: backend, requestId: requestId,
+            started: NIODeadline.now(),
             fallback: endpoint.stableVariant.flatMap { $0 == decision.variant ? nil : endpoint.backends[$0].map { ($0, endpoint.stableVariant!) } })
     }
 
@@ -150,7 +162,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func forward(
         _ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, target: Target, variant: String,
-        backend: GatewayTable.Backend, requestId: String, fallback: (GatewayTable.Backend, String)?
+        backend: GatewayTable.Backend, requestId: String, started: NIODeadline, fallback: (GatewayTable.Backend, String)?
     ) {
         var prepared = upstreamHead(head, target: target, backend: backend, requestId: requestId)
         prepared.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
@@ -160,22 +172,28 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             .flatMap { connection in connection.exchange(head: upstream, body: body, timeout: timeout) }
             .assumeIsolated()
             .whenComplete { [self] result in
+                let micros = UInt64(max((NIODeadline.now() - started).nanoseconds / 1000, 0))
                 switch result {
                 case .success(let response):
+                    gateway.metrics.record(endpoint: target.endpoint, variant: variant, micros: micros, failed: response.head.status.code >= 500)
                     respondUpstream(context, head: head, response: response, variant: variant, backend: backend, requestId: requestId)
                 case .failure(UpstreamFailure.connectFailed(let reason)):
                     upstreams[backend] = nil
                     if let (stable, stableVariant) = fallback {
                         gateway.counters.bump(\.retries)
                         forward(
-                            context, head: head, body: body, target: target, variant: stableVariant, backend: stable, requestId: requestId, fallback: nil)
+                            context, head: head, body: body, target: target, variant: stableVariant, backend: stable, requestId: requestId,
+                            started: started, fallback: nil)
                     } else {
+                        gateway.metrics.record(endpoint: target.endpoint, variant: variant, micros: micros, failed: true)
                         respondError(context, head: head, status: .serviceUnavailable, "variant '\(variant)' is not reachable: \(reason)", requestId: requestId)
                     }
                 case .failure(UpstreamFailure.timedOut):
+                    gateway.metrics.record(endpoint: target.endpoint, variant: variant, micros: micros, failed: true)
                     upstreams[backend] = nil
                     respondError(context, head: head, status: .gatewayTimeout, "variant '\(variant)' did not answer in time", requestId: requestId)
                 case .failure(let error):
+                    gateway.metrics.record(endpoint: target.endpoint, variant: variant, micros: micros, failed: true)
                     upstreams[backend] = nil
                     respondError(context, head: head, status: .badGateway, "variant '\(variant)' failed: \(error)", requestId: requestId)
                 }

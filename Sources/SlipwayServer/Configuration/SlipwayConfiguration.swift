@@ -13,6 +13,9 @@ import Yams
 ///   host: 127.0.0.1            # address the control plane binds (SLIPWAY_HOST)
 ///   port: 8420                 # 0 picks a free port (SLIPWAY_PORT)
 ///   maxBodyBytes: 8388608      # limit for JSON request bodies; artifacts stream and are exempt
+/// gateway:
+///   host: 127.0.0.1            # address the data plane binds (SLIPWAY_GATEWAY_HOST)
+///   port: 8081                 # 0 picks a free port (SLIPWAY_GATEWAY_PORT)
 /// logLevel: info               # trace, debug, info, notice, warning, error, critical (SLIPWAY_LOG_LEVEL)
 /// registry:                    # see RegistryPolicy
 ///   stages: [None, Staging, Production, Archived]
@@ -24,6 +27,10 @@ public struct SlipwayConfiguration: Sendable {
     public var host: String
     /// The port the control plane listens on; 0 picks a free one.
     public var port: Int
+    /// The address the data plane (the inference gateway) listens on.
+    public var gatewayHost: String
+    /// The port of the data plane; 0 picks a free one.
+    public var gatewayPort: Int
     /// The largest JSON request body accepted (413 above it). Artifact uploads stream and are exempt.
     public var maxBodyBytes: Int
     public var logLevel: Logger.Level
@@ -31,8 +38,11 @@ public struct SlipwayConfiguration: Sendable {
 
     public init(
         dataDir: URL = URL(fileURLWithPath: ".slipway"), host: String = "127.0.0.1", port: Int = 8420,
-        maxBodyBytes: Int = 8 << 20, logLevel: Logger.Level = .info, policy: RegistryPolicy = .default
+        maxBodyBytes: Int = 8 << 20, logLevel: Logger.Level = .info, policy: RegistryPolicy = .default,
+        gatewayHost: String = "127.0.0.1", gatewayPort: Int = 8081
     ) {
+        self.gatewayHost = gatewayHost
+        self.gatewayPort = gatewayPort
         self.dataDir = dataDir
         self.host = host
         self.port = port
@@ -61,6 +71,13 @@ public struct SlipwayConfiguration: Sendable {
             }
             config.port = port
         }
+        if let host = environment["SLIPWAY_GATEWAY_HOST"], !host.isEmpty { config.gatewayHost = host }
+        if let text = environment["SLIPWAY_GATEWAY_PORT"], !text.isEmpty {
+            guard let port = Int(text), (0...65535).contains(port) else {
+                throw ConfigurationError("SLIPWAY_GATEWAY_PORT='\(text)' is not a port number (0-65535)")
+            }
+            config.gatewayPort = port
+        }
         if let text = environment["SLIPWAY_LOG_LEVEL"], !text.isEmpty {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ConfigurationError("SLIPWAY_LOG_LEVEL='\(text)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -73,8 +90,14 @@ public struct SlipwayConfiguration: Sendable {
     private struct FileContents: Decodable {
         var dataDir: String?
         var server: Server?
+        var gateway: Gateway?
         var logLevel: String?
         var registry: RegistryPolicy?
+
+        struct Gateway: Decodable {
+            var host: String?
+            var port: Int?
+        }
 
         struct Server: Decodable {
             var host: String?
@@ -103,6 +126,11 @@ public struct SlipwayConfiguration: Sendable {
         if let port = contents.server?.port {
             guard (0...65535).contains(port) else { throw ConfigurationError("\(file.path): server.port \(port) is not 0-65535") }
             self.port = port
+        }
+        if let host = contents.gateway?.host { gatewayHost = host }
+        if let port = contents.gateway?.port {
+            guard (0...65535).contains(port) else { throw ConfigurationError("\(file.path): gateway.port \(port) is not 0-65535") }
+            gatewayPort = port
         }
         if let limit = contents.server?.maxBodyBytes {
             guard limit >= 1024 else { throw ConfigurationError("\(file.path): server.maxBodyBytes must be at least 1024") }

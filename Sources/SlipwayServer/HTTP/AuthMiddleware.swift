@@ -11,7 +11,7 @@ struct AuthMiddleware: RouterMiddleware {
     let tokens: AccessTokens
     let maxBodyBytes: Int
 
-    static let openPaths: Set<String> = ["/health", "/api/v1/openapi.json", "/", "/api/v1/health"]
+    static let openPaths: Set<String> = ["/health", "/metrics", "/api/v1/openapi.json", "/", "/api/v1/health"]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context

@@ -236,6 +236,71 @@ struct MLflowController {
         return Self.wire(model, latest: latest.isEmpty ? nil : latest.sorted { Int($0.version)! < Int($1.version)! })
     }
 
+    /// The tag MLflow puts on registered models that hold prompts.
+    static let promptTag = "mlflow.prompt.is_prompt"
+
+    /// MLflow's client appends `` tag.`mlflow.prompt.is_prompt` != 'true' `` to every model search, meaning
+    /// "not a prompt", which MLflow answers true for a model without that tag. In Slipway's search a tag
+    /// comparison needs the tag to exist, so the clause is taken off the filter and prompts are left out
+    /// of the answer afterwards instead.
+    ///
+    /// - Returns: The filter without the clause, and whether the clause was there.
+    static func takePromptClause(_ filter: String) -> (filter: String, withoutPrompts: Bool) {
+        let trimmed = filter.trimmingCharacters(in: .whitespacesAndNewlines)
+        for prefix in ["tag.", "tags."] {
+            let clause = "\(prefix)`\(promptTag)` != 'true'"
+            guard trimmed.lowercased().hasSuffix(clause) else { continue }
+            var rest = String(trimmed.dropLast(clause.count)).trimmingCharacters(in: .whitespacesAndNewlines)
+            if rest.isEmpty { return ("", true) }
+            guard rest.lowercased().hasSuffix(" and") else { continue }
+            rest = String(rest.dropLast(4)).trimmingCharacters(in: .whitespacesAndNewlines)
+            return (rest, true)
+        }
+        return (filter, false)
+    }
+
+    /// MLflow calls a version's source `source_path` in filters, Slipway `source`. Renames the
+    /// attribute wherever it stands as a key (bare or with an `attributes.` prefix), never inside quotes.
+    static func renameSourcePath(_ filter: String) -> String {
+        guard filter.range(of: "source_path", options: .caseInsensitive) != nil else { return filter }
+        var result = ""
+        var index = filter.startIndex
+        var quote: Character?
+        while index < filter.endIndex {
+            let character = filter[index]
+            if let open = quote {
+                result.append(character)
+                if character == "\\", filter.index(after: index) < filter.endIndex {
+                    index = filter.index(after: index)
+                    result.append(filter[index])
+                } else if character == open {
+                    quote = nil
+                }
+                index = filter.index(after: index)
+            } else if character == "'" || character == "\"" || character == "`" {
+                quote = character
+                result.append(character)
+                index = filter.index(after: index)
+            } else if character.isLetter || character == "_" {
+                let start = index
+                while index < filter.endIndex, filter[index].isLetter || filter[index].isNumber || filter[index] == "_" || filter[index] == "." {
+                    index = filter.index(after: index)
+                }
+                let word = String(filter[start..<index])
+                let lowered = word.lowercased()
+                if let prefix = ["", "attributes.", "attribute.", "attr."].first(where: { lowered == $0 + "source_path" }) {
+                    result += word.prefix(prefix.count) + "source"
+                } else {
+                    result += word
+                }
+            } else {
+                result.append(character)
+                index = filter.index(after: index)
+            }
+        }
+        return result
+    }
+
     /// MLflow clients send an empty page token for the first page.
     private func nonEmpty(_ text: String?) -> String? {
         guard let text, !text.isEmpty else { return nil }
@@ -285,11 +350,14 @@ struct MLflowController {
     @Sendable func searchModels(_ request: Request, context: APIContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let query = FormQuery(request.uri.query)
+        let (filter, withoutPrompts) = Self.takePromptClause(query.first("filter") ?? "")
         let page = try await registry.searchModels(
-            filter: query.first("filter") ?? "", orderBy: query.all("order_by"),
+            filter: filter, orderBy: query.all("order_by"),
             limit: try query.int("max_results", default: 100, in: 1...10_000), pageToken: nonEmpty(query.first("page_token")), by: principal)
         var models: [MLModel] = []
-        for model in page.items { models.append(try await modelResponse(model, principal: principal)) }
+        for model in page.items where !(withoutPrompts && model.tags[Self.promptTag] == "true") {
+            models.append(try await modelResponse(model, principal: principal))
+        }
         return try jsonResponse(SearchModelsResponse(registered_models: models, next_page_token: page.nextPageToken))
     }
 
@@ -403,7 +471,7 @@ struct MLflowController {
         let principal = try context.requirePrincipal()
         let query = FormQuery(request.uri.query)
         let page = try await registry.searchVersions(
-            filter: query.first("filter") ?? "", orderBy: query.all("order_by"),
+            filter: Self.renameSourcePath(query.first("filter") ?? ""), orderBy: query.all("order_by"),
             limit: try query.int("max_results", default: 10_000, in: 1...10_000), pageToken: nonEmpty(query.first("page_token")),
             by: principal)
         return try jsonResponse(VersionsResponse(model_versions: page.items.map(Self.wire), next_page_token: page.nextPageToken))

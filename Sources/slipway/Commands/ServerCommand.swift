@@ -18,6 +18,8 @@ struct ServerCommand: AsyncParsableCommand {
     )
     @Option(name: .long, help: "The port (0 picks a free one; default 8420 or $SLIPWAY_PORT).") var port: Int?
     @Option(name: .long, help: "The address to bind (default 127.0.0.1).") var host: String?
+    @Option(name: .long, help: "The port of the inference gateway (data plane; 0 picks a free one; default 8081 or $SLIPWAY_GATEWAY_PORT).")
+    var gatewayPort: Int?
     @Option(name: .long, help: "The data folder (default ./.slipway).") var dataDir: String?
     @Option(name: .long, help: "Write {\"api\": URL} to this file once the server answers.") var readyFile: String?
     @Option(name: .long, help: "The log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
@@ -32,6 +34,10 @@ struct ServerCommand: AsyncParsableCommand {
             config.port = port
         }
         if let host { config.host = host }
+        if let gatewayPort {
+            guard (0...65535).contains(gatewayPort) else { throw ValidationError("--gateway-port must be 0-65535") }
+            config.gatewayPort = gatewayPort
+        }
         if let dataDir { config.dataDir = URL(fileURLWithPath: dataDir) }
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel.lowercased()) else { throw ValidationError("--log-level '\(logLevel)' is not a level") }

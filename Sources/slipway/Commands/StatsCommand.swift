@@ -181,7 +181,7 @@ extension StatsCommand {
                 ],
                 text: [
                     equalVar ? "Student t-test" : "Welch t-test", "t                \(fmt(r.t))", "df               \(fmt(r.df))",
-                    "p-value          \(fmt(r.pValue))", "mean(b) − mean(a) \(fmt(r.difference))  [\(fmt(r.ciLow)), \(fmt(r.ciHigh))]",
+                    "p-value          \(fmt(r.pValue))", "mean b − mean a  \(fmt(r.difference))  [\(fmt(r.ciLow)), \(fmt(r.ciHigh))]",
                 ])
         }
     }
