@@ -107,6 +107,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "StatsBench",
+            dependencies: ["SlipwayStats"],
+            path: "Benchmarks/StatsBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SlipwayStatsTests",
             dependencies: ["SlipwayStats"],

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 BIN=$(swift build --show-bin-path)/slipway
 WORK=$(mktemp -d)
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-"$BIN" server --port 0 --data-dir "$WORK/data" --ready-file "$WORK/ready.json" --log-level warning >"$WORK/server.out" 2>"$WORK/server.err" &
+"$BIN" server --port 0 --gateway-port 0 --data-dir "$WORK/data" --ready-file "$WORK/ready.json" --log-level warning >"$WORK/server.out" 2>"$WORK/server.err" &
 PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/ready.json" ] && break; sleep 0.1; done
 [ -s "$WORK/ready.json" ] || { echo "server did not start"; cat "$WORK/server.err"; exit 1; }

@@ -88,7 +88,7 @@ struct OpenAPIDocumentTests {
             #expect(served.text == OpenAPIDocument.json)
 
             let values = [
-                "name": "probe", "key": "team", "alias": "production", "version": "1", "id": "tok_000000000000",
+                "name": "probe", "key": "team", "alias": "production", "version": "1", "id": "tok_000000000000", "variant": "stable",
                 "digest": "sha256:" + String(repeating: "0", count: 64),
             ]
             for operation in document.operations.sorted(by: { $0.description < $1.description }) {
@@ -236,6 +236,52 @@ struct OpenAPIDocumentTests {
                 "POST", "/api/v1/models/fraud/versions/1/stage", token: admin, json: #"{"stage": "Production", "archiveExisting": true}"#,
                 expect: 200)
             #expect(production["stage"]?.string == "Production")
+
+            // Endpoints, deployments and traffic
+            _ = try await checker.call("GET", "/api/v1/endpoints", token: admin, expect: 200)
+            let endpoint = try await checker.call(
+                "POST", "/api/v1/endpoints", token: admin, json: #"{"name": "fraud-api", "stickyKey": "header:X-Account"}"#, expect: 201)
+            #expect(endpoint["weights"]?["stable"]?.number == 100)
+            _ = try await checker.call("POST", "/api/v1/endpoints", token: admin, json: #"{"name": "fraud-api"}"#, expect: 409)
+            _ = try await checker.call("POST", "/api/v1/endpoints", token: admin, json: #"{"name": "bad name"}"#, expect: 400)
+            _ = try await checker.call("POST", "/api/v1/endpoints", token: viewerToken, json: #"{"name": "x"}"#, expect: 403)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/deployments/stable", token: admin,
+                json: #"{"model": "fraud@1", "backend": {"kind": "url", "url": "http://127.0.0.1:9/v2/models/fraud-a"}}"#, expect: 200)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/deployments/canary", token: admin,
+                json: #"{"model": "fraud@champion", "backend": {"kind": "url", "url": "http://127.0.0.1:9"}}"#, expect: 200)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/deployments/canary", token: admin,
+                json: #"{"model": "fraud@99", "backend": {"kind": "builtin"}}"#, expect: 404)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/deployments/canary", token: admin, json: #"{"model": "fraud@1", "backend": {"kind": "ftp"}}"#,
+                expect: 400)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/traffic", token: admin,
+                json: #"{"weights": [{"variant": "stable", "weight": 90}, {"variant": "canary", "weight": 10}]}"#, expect: 200)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/traffic", token: admin,
+                json: #"{"weights": [{"variant": "stable", "weight": 90}, {"variant": "canary", "weight": 20}]}"#, expect: 400)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/traffic/mirror", token: admin, json: #"{"variant": "canary", "percent": 50}"#, expect: 200)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/traffic/routes", token: admin,
+                json: #"{"header": "X-Group", "value": "internal", "variant": "canary"}"#, expect: 200)
+            _ = try await checker.call("DELETE", "/api/v1/endpoints/fraud-api/deployments/canary", token: admin, expect: 409)
+            let switched = try await checker.call(
+                "POST", "/api/v1/endpoints/fraud-api/traffic/switch", token: admin, json: #"{"variant": "stable"}"#, expect: 200)
+            #expect(switched["weights"]?["stable"]?.number == 100)
+            _ = try await checker.call("GET", "/api/v1/endpoints/fraud-api", token: viewerToken, expect: 200)
+            _ = try await checker.call("GET", "/api/v1/endpoints/nope", token: admin, expect: 404)
+            _ = try await checker.call("DELETE", "/api/v1/models/fraud/versions/1", token: admin, expect: 409)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/traffic/mirror", token: admin, json: #"{"variant": "canary", "percent": 0}"#, expect: 200)
+            _ = try await checker.call(
+                "PUT", "/api/v1/endpoints/fraud-api/traffic/routes", token: admin, json: #"{"header": "X-Group", "value": "internal"}"#, expect: 200)
+            _ = try await checker.call("DELETE", "/api/v1/endpoints/fraud-api/deployments/canary", token: admin, expect: 200)
+            _ = try await checker.call("DELETE", "/api/v1/endpoints/fraud-api", token: admin, expect: 200)
+            _ = try await checker.call("DELETE", "/api/v1/endpoints/fraud-api", token: admin, expect: 404)
 
             // Clean-up paths
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/aliases/champion?reason=retired", token: admin, expect: 200)
@@ -481,7 +527,8 @@ func withLiveServer<T: Sendable>(_ body: (LiveServer) async throws -> T) async t
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let logger = Logger(label: "slipway.test", factory: { _ in SwiftLogNoOpLogHandler() })
-    let configuration = SlipwayConfiguration(dataDir: directory.appendingPathComponent("data"), host: "127.0.0.1", port: 0, logLevel: .critical)
+    let configuration = SlipwayConfiguration(
+        dataDir: directory.appendingPathComponent("data"), host: "127.0.0.1", port: 0, logLevel: .critical, gatewayPort: 0)
     let (lines, output) = AsyncStream.makeStream(of: String.self)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {

@@ -46,7 +46,7 @@ final class ServerProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process = Process()
         process.executableURL = slipwayExecutable()
-        process.arguments = ["server", "--port", "0", "--data-dir", dataDir.path, "--ready-file", ready.path, "--log-level", "warning"]
+        process.arguments = ["server", "--port", "0", "--gateway-port", "0", "--data-dir", dataDir.path, "--ready-file", ready.path, "--log-level", "warning"]
         process.currentDirectoryURL = self.folder
         var env = ProcessInfo.processInfo.environment
         for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_CONFIG", "SLIPWAY_DATA_DIR", "SLIPWAY_PORT"] { env[key] = nil }

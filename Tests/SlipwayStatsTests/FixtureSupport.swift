@@ -101,12 +101,14 @@ enum Fixtures {
     }
 }
 
-/// Relative tolerance 1e-9, absolute 1e-12 near zero.
+/// Relative tolerance 1e-9; where the reference is exactly 0 (a reference that underflowed, e.g. gbstats'
+/// `1 − cdf`), an absolute tolerance of 1e-12. `abs` also floors the relative test for tiny references.
 func close(_ actual: Double, _ expected: Double, rel: Double = 1e-9, abs absTol: Double = 1e-12) -> Bool {
     if expected.isNaN { return actual.isNaN }
     if expected.isInfinite { return actual == expected }
     if !actual.isFinite { return false }
-    return abs(actual - expected) <= max(rel * abs(expected), absTol)
+    if expected == 0 { return abs(actual) <= absTol }
+    return abs(actual - expected) <= max(rel * abs(expected), 1e-300)
 }
 
 /// Compares and records a readable issue on mismatch; returns whether it matched.

@@ -189,11 +189,41 @@ struct DriftDetectorTests {
 
 @Suite("Bucketing")
 struct BucketingTests {
-    @Test("GrowthBook's documented hash cases")
-    func documented() {
-        #expect(Bucketing.hash(seed: "", value: "a", version: 1) == 0.22)
-        #expect(Bucketing.hash(seed: "seed", value: "a", version: 2) == 0.0505)
-        #expect(Bucketing.hash(seed: "seed", value: "a", version: 99) == nil)
+    /// The `hash` vectors of GrowthBook's cross-SDK test suite (seed, value, version, bucket).
+    static let sdkHashCases: [(String, String, Int, Double?)] = [
+        ("", "a", 1, 0.22), ("", "b", 1, 0.077), ("b", "a", 1, 0.946), ("ef", "d", 1, 0.652), ("asdf", "8952klfjas09ujk", 1, 0.549),
+        ("", "123", 1, 0.011), ("", "___)((*\":&", 1, 0.563), ("seed", "a", 2, 0.0505), ("seed", "b", 2, 0.2696), ("foo", "ab", 2, 0.2575),
+        ("foo", "def", 2, 0.2019), ("89123klj", "8952klfjas09ujkasdf", 2, 0.124), ("90850943850283058242805", "123", 2, 0.7516),
+        ("()**(%$##$%#$#", "___)((*\":&", 2, 0.0128), ("abc", "def", 99, nil),
+        // Buckets of the suite's feature cases (the seed is the feature key).
+        ("feature", "123", 1, 0.863), ("feature", "456", 1, 0.178), ("feature", "fds", 1, 0.514), ("feature", "123", 2, 0.5231),
+    ]
+
+    @Test("GrowthBook's cross-SDK hash cases")
+    func sdkHashes() {
+        for (seed, value, version, expected) in Self.sdkHashCases {
+            #expect(Bucketing.hash(seed: seed, value: value, version: version) == expected, "\(seed) \(value) v\(version)")
+        }
+    }
+
+    @Test("GrowthBook's cross-SDK bucket ranges, with invalid weights rejected instead of replaced")
+    func sdkRanges() throws {
+        let valid: [(Int, Double, [Double]?, [[Double]])] = [
+            (2, 1, nil, [[0, 0.5], [0.5, 1]]), (2, 0.5, nil, [[0, 0.25], [0.5, 0.75]]), (2, 0, nil, [[0, 0], [0.5, 0.5]]),
+            (4, 1, nil, [[0, 0.25], [0.25, 0.5], [0.5, 0.75], [0.75, 1]]), (2, 1, [0.4, 0.6], [[0, 0.4], [0.4, 1]]),
+            (3, 1, [0.2, 0.3, 0.5], [[0, 0.2], [0.2, 0.5], [0.5, 1]]), (3, 0.2, [0.2, 0.3, 0.5], [[0, 0.04], [0.2, 0.26], [0.5, 0.6]]),
+            (2, -0.2, nil, [[0, 0], [0.5, 0.5]]), (2, 1.5, nil, [[0, 0.5], [0.5, 1]]), (2, 1, [0.4, 0.5999], [[0, 0.4], [0.4, 0.9999]]),
+        ]
+        for (arms, coverage, weights, expected) in valid {
+            let ranges = try Bucketing.bucketRanges(arms: arms, coverage: coverage, weights: weights)
+            #expect(ranges.count == expected.count)
+            for (r, e) in zip(ranges, expected) {
+                #expect(abs(r.lower - e[0]) < 1e-12 && abs(r.upper - e[1]) < 1e-12, "\(arms) \(coverage) \(String(describing: weights))")
+            }
+        }
+        #expect(throws: StatsError.self) { try Bucketing.bucketRanges(arms: 2, weights: [0.4, 0.1]) }
+        #expect(throws: StatsError.self) { try Bucketing.bucketRanges(arms: 2, weights: [0.7, 0.6]) }
+        #expect(throws: StatsError.self) { try Bucketing.bucketRanges(arms: 4, weights: [0.4, 0.4, 0.2]) }
     }
 
     @Test("assignments are spread evenly over arms")
@@ -228,5 +258,64 @@ struct IdentityTests {
         #expect(abs(p - 0.5) < 1e-10)
         let q = probabilityBetaGreater(3, 5, than: 3, 5)
         #expect(abs(q - 0.5) < 1e-12)
+    }
+}
+
+@Suite("Beta-binomial")
+struct BetaBinomialTests {
+    @Test("credible intervals are the Beta posterior quantiles and contain the posterior mean")
+    func intervals() throws {
+        let r = try betaBinomialTest(control: Proportion(successes: 30, trials: 200), treatment: Proportion(successes: 45, trials: 210))
+        #expect(r.controlInterval.contains(r.controlMean))
+        #expect(r.treatmentInterval.contains(r.treatmentMean))
+        let posterior = BetaDistribution(a: 31, b: 171)
+        #expect(abs(posterior.cdf(r.controlInterval.lowerBound) - 0.025) < 1e-12)
+        #expect(abs(posterior.sf(r.controlInterval.upperBound) - 0.025) < 1e-12)
+        #expect(r.chanceToWin > 0.9)
+        #expect(r.riskTreatment < r.riskControl)
+    }
+}
+
+@Suite("Power round trips")
+struct PowerRoundTripTests {
+    @Test("the detectable effect at n needs exactly n units", arguments: [0.01, 0.1, 0.5, 0.9])
+    func proportions(baseline: Double) throws {
+        let mde = try PowerAnalysis.minimumDetectableEffectForProportions(baseline: baseline, n1: 5000)
+        let n = try PowerAnalysis.sampleSizeForProportions(baseline: baseline, minimumDetectableEffect: mde)
+        #expect(abs(n.perArmExact - 5000) < 1e-6)
+        let power = PowerAnalysis.power(effectSize: PowerAnalysis.cohensH(baseline, baseline + mde), n1: 5000)
+        #expect(abs(power - 0.8) < 1e-12)
+    }
+
+    @Test("means scale with the standard deviation")
+    func means() throws {
+        let d = try PowerAnalysis.minimumDetectableEffectForMeans(standardDeviation: 2, n1: 400, ratio: 2)
+        let n = try PowerAnalysis.sampleSizeForMeans(standardDeviation: 2, minimumDetectableEffect: d, ratio: 2)
+        #expect(abs(n.perArmExact - 400) < 1e-6)
+        #expect(throws: StatsError.self) { try PowerAnalysis.minimumDetectableEffectForProportions(baseline: 0.99, n1: 3) }
+    }
+}
+
+@Suite("Batch proportion tests")
+struct BatchProportionTests {
+    @Test("the batch API equals one call per pair and reports the first failing pair")
+    func batch() throws {
+        var controls: [Proportion] = []
+        var treatments: [Proportion] = []
+        for i in 0..<10_000 {
+            let k = Double(i)
+            controls.append(try Proportion(successes: 100 + k.truncatingRemainder(dividingBy: 50), trials: 1000 + k))
+            treatments.append(try Proportion(successes: 110 + k.truncatingRemainder(dividingBy: 37), trials: 1000 + 2 * k))
+        }
+        let batch = try twoProportionZTests(controls: controls, treatments: treatments)
+        for i in stride(from: 0, to: 10_000, by: 97) {
+            #expect(batch[i] == (try twoProportionZTest(control: controls[i], treatment: treatments[i])))
+        }
+        var broken = controls
+        broken[7000] = try Proportion(successes: 0, trials: 10)
+        var brokenTreatments = treatments
+        brokenTreatments[7000] = try Proportion(successes: 0, trials: 10)
+        #expect(throws: StatsError.self) { try twoProportionZTests(controls: broken, treatments: brokenTreatments) }
+        #expect(throws: StatsError.self) { try twoProportionZTests(controls: controls, treatments: Array(treatments.prefix(3))) }
     }
 }

@@ -9,7 +9,7 @@ swift build -c release --product slipway >/dev/null
 BIN=$(swift build -c release --show-bin-path)/slipway
 WORK=$(mktemp -d /tmp/slipway-artifact-bench.XXXXXX)
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-"$BIN" server --port 0 --data-dir "$WORK/server" --ready-file "$WORK/ready.json" --log-level warning >"$WORK/server.out" 2>&1 &
+"$BIN" server --port 0 --gateway-port 0 --data-dir "$WORK/server" --ready-file "$WORK/ready.json" --log-level warning >"$WORK/server.out" 2>&1 &
 PID=$!
 for _ in $(seq 1 200); do [ -s "$WORK/ready.json" ] && break; sleep 0.05; done
 URL=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['api'])" "$WORK/ready.json")

@@ -84,6 +84,17 @@ def distributions():
     for a in [0.1, 0.5, 1, 2.5, 10, 55.5, 1000, 1e5]:
         for x in [1e-8, 0.01, 0.5, 1, 3, 9, 11, 60, 950, 1100, 1.01e5]:
             cases.append({"fn": "gammainc", "args": {"a": a, "x": x}, "expected": {"value": sp.gammainc(a, x), "complement": sp.gammaincc(a, x)}})
+    for df in [0.5, 1, 2, 7.5, 30, 1000, 1e5]:
+        for p in [1e-10, 0.01, 0.3, 0.5, 0.95, 0.999]:
+            cases.append({"fn": "chi2.ppf", "args": {"p": p, "df": df}, "expected": {"value": st.chi2.ppf(p, df)}})
+        for q in [1e-100, 1e-12, 0.001]:
+            cases.append({"fn": "chi2.isf", "args": {"q": q, "df": df}, "expected": {"value": st.chi2.isf(q, df)}})
+    for a, b in [(0.5, 0.5), (1, 1), (2, 3), (0.1, 20), (50, 50), (1001, 9001), (3.3, 0.7)]:
+        for p in [1e-8, 0.025, 0.5, 0.975, 0.9999]:
+            cases.append({"fn": "beta.ppf", "args": {"p": p, "a": a, "b": b}, "expected": {"value": st.beta.ppf(p, a, b)}})
+    for k in [0.3, 1, 4.5, 200]:
+        for p in [1e-6, 0.2, 0.5, 0.99]:
+            cases.append({"fn": "gamma.ppf", "args": {"p": p, "shape": k}, "expected": {"value": st.gamma.ppf(p, k)}})
     return write("distributions", cases)
 
 
@@ -504,6 +515,30 @@ def beta_binomial():
         gainA = mA * p_greater(aA + 1, bA, aB, bB) - mB * p_greater(aA, bA, aB + 1, bB)
         cases.append({"fn": "betabinomial", "args": {"s1": s1, "n1": n1, "s2": s2, "n2": n2},
                       "expected": {"chance_to_win": float(win), "risk_control": float(gainB), "risk_treatment": float(gainA)}})
+    # Non-integer posterior shapes (Jeffreys prior) take the numerical-integration path in Slipway;
+    # the reference integrates f_B(x)·F_A(x) in 50-digit arithmetic, split around the posterior mean.
+    def p_greater_quad(a1, b1, a2, b2):
+        mean = mp.mpf(a1) / (a1 + b1)
+        sd = mp.sqrt(mean * (1 - mean) / (a1 + b1 + 1))
+        pts = sorted({mp.mpf(0), mp.mpf(1)} | {min(1 - mp.mpf(10) ** -30, max(mp.mpf(10) ** -30, mean + k * sd)) for k in (-8, -4, -2, -1, 0, 1, 2, 4, 8)})
+        f = lambda x: x ** (a1 - 1) * (1 - x) ** (b1 - 1) / mp.beta(a1, b1) * mp.betainc(a2, b2, 0, x, regularized=True)
+        return mp.quad(f, pts)
+
+    def p_greater_scipy(a1, b1, a2, b2):
+        # Large shapes: scipy's beta density and incomplete beta, integrated over ±12 sd in 48 pieces.
+        from scipy.integrate import quad
+        mean = a1 / (a1 + b1)
+        sd = math.sqrt(mean * (1 - mean) / (a1 + b1 + 1))
+        edges = np.linspace(max(0.0, mean - 12 * sd), min(1.0, mean + 12 * sd), 49)
+        f = lambda x: st.beta.pdf(x, a1, b1) * sp.betainc(a2, b2, x)
+        return sum(quad(f, lo, hi, epsabs=0, epsrel=1.2e-14, limit=200)[0] for lo, hi in zip(edges[:-1], edges[1:]))
+
+    for s1, n1, s2, n2, prior in [(10, 100, 15, 100, 0.5), (120, 1000, 100, 1000, 0.5), (3, 30, 7, 28, 0.5),
+                                  (1_000_000, 10_000_000, 1_001_000, 10_000_000, 1), (250_000, 1_000_000, 249_000, 1_000_000, 1)]:
+        aA, bA, aB, bB = prior + s1, prior + n1 - s1, prior + s2, prior + n2 - s2
+        win = p_greater_quad(aB, bB, aA, bA) if n1 < 10_000 else p_greater_scipy(aB, bB, aA, bA)
+        cases.append({"fn": "betabinomial", "args": {"s1": s1, "n1": n1, "s2": s2, "n2": n2, "prior": prior},
+                      "expected": {"chance_to_win": float(win)}})
     return write("betabinomial", cases)
 
 

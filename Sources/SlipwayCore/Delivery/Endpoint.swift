@@ -100,6 +100,20 @@ public enum StickyKeySource: Sendable, Codable, Equatable, Hashable, CustomStrin
         }
         try EndpointSettings(stickyKey: self).validate()
     }
+
+    /// Encoded as its text form: `header:X-User-Id`, `cookie:session`, `json:user_id`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do { self = try StickyKeySource(parsing: text) } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }
 
 /// What the prediction log keeps of a request's features.
@@ -196,4 +210,33 @@ public enum BackendSpec: Sendable, Codable, Equatable {
     case command(String)
     /// Slipway's own model server for the built-in model format.
     case builtin
+
+    private enum CodingKeys: String, CodingKey { case kind, url, modelName, command }
+
+    /// Encoded as `{"kind": "url", "url": …, "modelName": …}`, `{"kind": "command", "command": …}` or `{"kind": "builtin"}`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .kind) {
+        case "url": self = .url(try c.decode(String.self, forKey: .url), modelName: try c.decodeIfPresent(String.self, forKey: .modelName))
+        case "command": self = .command(try c.decode(String.self, forKey: .command))
+        case "builtin": self = .builtin
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "backend kind '\(other)' is not url, command or builtin")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .url(let url, let modelName):
+            try c.encode("url", forKey: .kind)
+            try c.encode(url, forKey: .url)
+            try c.encodeIfPresent(modelName, forKey: .modelName)
+        case .command(let command):
+            try c.encode("command", forKey: .kind)
+            try c.encode(command, forKey: .command)
+        case .builtin:
+            try c.encode("builtin", forKey: .kind)
+        }
+    }
 }

@@ -40,6 +40,9 @@ enum OpenAPIDocument {
     },
     {
       "name": "tokens"
+    },
+    {
+      "name": "endpoints"
     }
   ],
   "security": [
@@ -2111,6 +2114,538 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/endpoints": {
+      "get": {
+        "operationId": "listEndpoints",
+        "summary": "Lists the endpoints with their deployments.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createEndpoint",
+        "summary": "Creates an endpoint; its traffic goes to the initial variant once that is deployed.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [],
+        "responses": {
+          "201": {
+            "description": "Created",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateEndpointRequest"
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/endpoints/{name}": {
+      "get": {
+        "operationId": "getEndpoint",
+        "summary": "An endpoint with its policy, weights and live per-variant metrics.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteEndpoint",
+        "summary": "Deletes an endpoint and its deployments.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/endpoints/{name}/deployments/{variant}": {
+      "put": {
+        "operationId": "deploy",
+        "summary": "Serves a model version (MODEL@VERSION or MODEL@ALIAS) as a variant of the endpoint.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "variant",
+            "in": "path",
+            "required": true,
+            "description": "The variant (`stable`, `canary`, `blue`, …).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/DeployRequest"
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "operationId": "undeploy",
+        "summary": "Removes a variant's deployment; refused while the policy sends it traffic.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "variant",
+            "in": "path",
+            "required": true,
+            "description": "The variant (`stable`, `canary`, `blue`, …).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/endpoints/{name}/traffic": {
+      "put": {
+        "operationId": "setWeights",
+        "summary": "Sets the weights (percent, adding up to 100); buckets move minimally, so sticky users stay put.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SetWeightsRequest"
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/endpoints/{name}/traffic/switch": {
+      "post": {
+        "operationId": "switchTraffic",
+        "summary": "Sends all traffic to one variant at once (blue-green switch, rollback).",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SwitchRequest"
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/endpoints/{name}/traffic/mirror": {
+      "put": {
+        "operationId": "mirrorTraffic",
+        "summary": "Mirrors a share of the traffic to a variant (0 stops it).",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/MirrorRequest"
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/endpoints/{name}/traffic/routes": {
+      "put": {
+        "operationId": "routeTraffic",
+        "summary": "Routes requests with a header value to a variant; without a variant the route is removed.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EndpointStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RouteRequest"
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -3068,6 +3603,441 @@ enum OpenAPIDocument {
         "required": [
           "name",
           "role"
+        ]
+      },
+      "StickyKey": {
+        "type": "string",
+        "description": "`header:NAME`, `cookie:NAME` or `json:FIELD` (a bare name means a header).",
+        "minLength": 1
+      },
+      "EndpointSettings": {
+        "type": "object",
+        "properties": {
+          "stickyKey": {
+            "$ref": "#/components/schemas/StickyKey"
+          },
+          "maxBodyBytes": {
+            "type": "integer"
+          },
+          "timeoutSeconds": {
+            "type": "number"
+          },
+          "featureLogging": {
+            "type": "string",
+            "enum": [
+              "off",
+              "hashed",
+              "full"
+            ]
+          }
+        },
+        "required": [
+          "stickyKey",
+          "maxBodyBytes",
+          "timeoutSeconds",
+          "featureLogging"
+        ]
+      },
+      "TrafficSplit": {
+        "type": "object",
+        "description": "The owner of each of 10,000 buckets, as runs `[start, end, variantIndex]`.",
+        "properties": {
+          "variants": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "ranges": {
+            "type": "array",
+            "items": {
+              "type": "array",
+              "items": {
+                "type": "integer"
+              }
+            }
+          }
+        },
+        "required": [
+          "variants",
+          "ranges"
+        ]
+      },
+      "HeaderRoute": {
+        "type": "object",
+        "properties": {
+          "header": {
+            "type": "string"
+          },
+          "value": {
+            "type": "string"
+          },
+          "variant": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "header",
+          "value",
+          "variant"
+        ]
+      },
+      "MirrorRule": {
+        "type": "object",
+        "properties": {
+          "variant": {
+            "type": "string"
+          },
+          "percent": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "variant",
+          "percent"
+        ]
+      },
+      "TrafficPolicy": {
+        "type": "object",
+        "properties": {
+          "split": {
+            "$ref": "#/components/schemas/TrafficSplit"
+          },
+          "headerRoutes": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/HeaderRoute"
+            }
+          },
+          "mirrors": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/MirrorRule"
+            }
+          },
+          "pinHeader": {
+            "type": "string"
+          },
+          "stableVariant": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "split",
+          "headerRoutes",
+          "mirrors",
+          "pinHeader"
+        ]
+      },
+      "BackendSpec": {
+        "type": "object",
+        "description": "`{\"kind\": \"url\", \"url\": \"http://…\"}`, `{\"kind\": \"command\", \"command\": \"…\"}` or `{\"kind\": \"builtin\"}`.",
+        "properties": {
+          "kind": {
+            "type": "string",
+            "enum": [
+              "url",
+              "command",
+              "builtin"
+            ]
+          },
+          "url": {
+            "type": "string"
+          },
+          "modelName": {
+            "type": "string"
+          },
+          "command": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "kind"
+        ]
+      },
+      "Deployment": {
+        "type": "object",
+        "properties": {
+          "endpoint": {
+            "type": "string"
+          },
+          "variant": {
+            "type": "string"
+          },
+          "model": {
+            "type": "string"
+          },
+          "version": {
+            "type": "integer"
+          },
+          "backend": {
+            "$ref": "#/components/schemas/BackendSpec"
+          },
+          "replicas": {
+            "type": "integer"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "createdBy": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "endpoint",
+          "variant",
+          "model",
+          "version",
+          "backend",
+          "replicas",
+          "createdAt",
+          "createdBy"
+        ]
+      },
+      "Endpoint": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "settings": {
+            "$ref": "#/components/schemas/EndpointSettings"
+          },
+          "policy": {
+            "$ref": "#/components/schemas/TrafficPolicy"
+          },
+          "deployments": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Deployment"
+            }
+          },
+          "revision": {
+            "type": "integer"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "createdBy": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "name",
+          "description",
+          "settings",
+          "policy",
+          "deployments",
+          "revision",
+          "createdAt",
+          "updatedAt",
+          "createdBy"
+        ]
+      },
+      "VariantMetrics": {
+        "type": "object",
+        "properties": {
+          "requests": {
+            "type": "number"
+          },
+          "errors": {
+            "type": "number"
+          },
+          "errorRate": {
+            "type": "number"
+          },
+          "latencyP50Ms": {
+            "type": "number"
+          },
+          "latencyP95Ms": {
+            "type": "number"
+          },
+          "latencyP99Ms": {
+            "type": "number"
+          },
+          "mirrored": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "requests",
+          "errors",
+          "errorRate",
+          "latencyP50Ms",
+          "latencyP95Ms",
+          "latencyP99Ms",
+          "mirrored"
+        ]
+      },
+      "EndpointStatus": {
+        "type": "object",
+        "properties": {
+          "endpoint": {
+            "$ref": "#/components/schemas/Endpoint"
+          },
+          "weights": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "number"
+            }
+          },
+          "live": {
+            "type": "object",
+            "additionalProperties": {
+              "$ref": "#/components/schemas/VariantMetrics"
+            }
+          }
+        },
+        "required": [
+          "endpoint",
+          "weights",
+          "live"
+        ]
+      },
+      "EndpointList": {
+        "type": "object",
+        "properties": {
+          "endpoints": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Endpoint"
+            }
+          }
+        },
+        "required": [
+          "endpoints"
+        ]
+      },
+      "CreateEndpointRequest": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "stickyKey": {
+            "$ref": "#/components/schemas/StickyKey"
+          },
+          "maxBodyBytes": {
+            "type": "integer"
+          },
+          "timeoutSeconds": {
+            "type": "number"
+          },
+          "featureLogging": {
+            "type": "string",
+            "enum": [
+              "off",
+              "hashed",
+              "full"
+            ]
+          },
+          "initialVariant": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "DeployRequest": {
+        "type": "object",
+        "properties": {
+          "model": {
+            "type": "string",
+            "description": "MODEL@VERSION or MODEL@ALIAS"
+          },
+          "backend": {
+            "$ref": "#/components/schemas/BackendSpec"
+          },
+          "replicas": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "model",
+          "backend"
+        ]
+      },
+      "SetWeightsRequest": {
+        "type": "object",
+        "properties": {
+          "weights": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "variant": {
+                  "type": "string"
+                },
+                "weight": {
+                  "type": "number"
+                }
+              },
+              "required": [
+                "variant",
+                "weight"
+              ]
+            }
+          }
+        },
+        "required": [
+          "weights"
+        ]
+      },
+      "SwitchRequest": {
+        "type": "object",
+        "properties": {
+          "variant": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "variant"
+        ]
+      },
+      "MirrorRequest": {
+        "type": "object",
+        "properties": {
+          "variant": {
+            "type": "string"
+          },
+          "percent": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "variant",
+          "percent"
+        ]
+      },
+      "RouteRequest": {
+        "type": "object",
+        "properties": {
+          "header": {
+            "type": "string"
+          },
+          "value": {
+            "type": "string"
+          },
+          "variant": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "header",
+          "value"
         ]
       }
     }

@@ -91,16 +91,23 @@ public struct BetaBinomialResult: Sendable, Hashable, Codable {
     public var controlMean: Double
     /// Posterior mean of the treatment rate.
     public var treatmentMean: Double
+    /// Equal-tailed credible interval of the control rate.
+    public var controlInterval: ClosedRange<Double>
+    /// Equal-tailed credible interval of the treatment rate.
+    public var treatmentInterval: ClosedRange<Double>
 }
 
 /// Beta-binomial comparison of two proportions with a Beta(priorAlpha, priorBeta) prior on each rate.
 ///
 /// P(B > A) uses the exact finite sum (Miller, 2015) over the smaller integer posterior shape when
 /// it has at most 100,000 terms, and Gauss–Legendre integration of f_B(x)·F_A(x) otherwise.
+/// - Parameters:
+///   - alpha: 1 − credibility of the per-arm rate intervals.
 /// - Throws: `StatsError` for invalid counts or a non-positive prior.
 public func betaBinomialTest(
-    control: Proportion, treatment: Proportion, priorAlpha: Double = 1, priorBeta: Double = 1
+    control: Proportion, treatment: Proportion, priorAlpha: Double = 1, priorBeta: Double = 1, alpha: Double = 0.05
 ) throws(StatsError) -> BetaBinomialResult {
+    try StatsError.requireProbability(alpha, "alpha")
     try StatsError.requirePositive(priorAlpha, "priorAlpha")
     try StatsError.requirePositive(priorBeta, "priorBeta")
     let aA = priorAlpha + control.successes
@@ -113,8 +120,11 @@ public func betaBinomialTest(
     let meanB = aB / (aB + bB)
     let gainB = meanB * probabilityBetaGreater(aB + 1, bB, than: aA, bA) - meanA * probabilityBetaGreater(aB, bB, than: aA + 1, bA)
     let gainA = meanA * probabilityBetaGreater(aA + 1, bA, than: aB, bB) - meanB * probabilityBetaGreater(aA, bA, than: aB + 1, bB)
+    let postA = BetaDistribution(a: aA, b: bA)
+    let postB = BetaDistribution(a: aB, b: bB)
     return BetaBinomialResult(
-        chanceToWin: win, riskControl: max(0, gainB), riskTreatment: max(0, gainA), controlMean: meanA, treatmentMean: meanB)
+        chanceToWin: win, riskControl: max(0, gainB), riskTreatment: max(0, gainA), controlMean: meanA, treatmentMean: meanB,
+        controlInterval: postA.ppf(alpha / 2)...postA.ppf(1 - alpha / 2), treatmentInterval: postB.ppf(alpha / 2)...postB.ppf(1 - alpha / 2))
 }
 
 /// P(X > Y) for independent X ~ Beta(a1, b1) and Y ~ Beta(a2, b2).
@@ -145,7 +155,6 @@ func integrateBetaGreater(_ a1: Double, _ b1: Double, _ a2: Double, _ b2: Double
     let sd = x.variance.squareRoot()
     let lo = max(0, x.mean - 12 * sd)
     let hi = min(1, x.mean + 12 * sd)
-    let logNorm = -SpecialFunctions.logBeta(a1, b1)
     let panels = 400
     let width = (hi - lo) / Double(panels)
     var total = 0.0
@@ -154,7 +163,8 @@ func integrateBetaGreater(_ a1: Double, _ b1: Double, _ a2: Double, _ b2: Double
         for (node, weight) in GaussLegendre.nodes16 {
             let t = left + 0.5 * width * (node + 1)
             if t <= 0 || t >= 1 { continue }
-            let logDensity: Double = logNorm + (a1 - 1) * log(t) + (b1 - 1) * log1p(-t)
+            // ln f_X(t) = ln[t^a (1 − t)^b / B(a, b)] − ln t − ln(1 − t), stable for large shapes.
+            let logDensity: Double = SpecialFunctions.logBetaPowerTerm(a: a1, b: b1, x: t, y: 1 - t) - log(t) - log1p(-t)
             total += 0.5 * width * weight * exp(logDensity) * y.cdf(t)
         }
     }

@@ -1,13 +1,13 @@
 import Foundation
 
-/// The standard normal distribution N(0, 1), with helpers for any mean and standard deviation.
+/// The standard normal distribution N(0, 1), with functions for any mean and standard deviation.
 ///
 /// ```swift
 /// let p = Normal.sf(1.96)        // 0.0249978951482204
 /// let z = Normal.ppf(0.975)      // 1.959963984540054
 /// ```
 public enum Normal {
-    static let invSqrt2 = 0.70710678118654752440
+    @usableFromInline static let invSqrt2 = 0.70710678118654752440
     static let invSqrt2Pi = 0.39894228040143267794
 
     /// The density φ(x).

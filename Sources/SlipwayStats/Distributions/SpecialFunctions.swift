@@ -93,7 +93,7 @@ public enum SpecialFunctions {
         if a < 10 {
             return a * log(x) - x - lgamma(a)
         }
-        return a * log1pmx((x - a) / a) + 0.5 * log(a / (2 * Double.pi)) - stirlingCorrection(a)
+        return a * logRatioMinusLinear(ratio: x / a, u: (x - a) / a) + 0.5 * log(a / (2 * Double.pi)) - stirlingCorrection(a)
     }
 
     // MARK: Incomplete gamma

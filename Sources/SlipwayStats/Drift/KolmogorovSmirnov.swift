@@ -27,7 +27,8 @@ public func ksTwoSample(_ a: [Double], _ b: [Double], alternative: KSAlternative
     guard !b.isEmpty else { throw .tooFewObservations(what: "sample b", count: 0, minimum: 1) }
     try StatsError.requireFinite(a, "sample a")
     try StatsError.requireFinite(b, "sample b")
-    return ksTwoSampleSorted(FastSort.sorted(a), FastSort.sorted(b), alternative: alternative)
+    let (x, y) = FastSort.sortedPair(a, b)
+    return ksTwoSampleSorted(x, y, alternative: alternative)
 }
 
 /// The alternative of a two-sample KS test, named as in `scipy.stats.ks_2samp(a, b, alternative=…)`.
@@ -82,7 +83,7 @@ public func ksTwoSampleSorted(_ x: [Double], _ y: [Double], alternative: KSAlter
         let p: Double
         switch (alternative, n1 == n2) {
         case (.twoSided, true): p = ksProbabilityOutsideSquare(n: n1, h: h)
-        case (.twoSided, false): p = 1 - ksProbabilityInsideBand(n1, n2, g: g, h: h)
+        case (.twoSided, false): p = ksProbabilityOutsideBand(n1, n2, g: g, h: h)
         case (_, true):
             var product = 1.0
             let nd = Double(n1)
@@ -161,36 +162,34 @@ func ksProbabilityOutsideSquare(n: Int, h: Int) -> Double {
     return 2 * total
 }
 
-/// The probability that a random interleaving of samples of sizes m and n keeps
-/// |i/m − j/n| < h/lcm(m, n) at every step, by a normalised lattice-path recursion.
-func ksProbabilityInsideBand(_ a: Int, _ b: Int, g: Int, h: Int) -> Double {
+/// P(D ≥ h/lcm(m, n)) for two samples of sizes m ≠ n without ties: the share of interleavings that
+/// leave the band |i/m − j/n| < h/lcm at some step. The recursion carries the share of paths that
+/// already left (points outside the band count 1), so tiny p-values keep their relative precision.
+func ksProbabilityOutsideBand(_ a: Int, _ b: Int, g: Int, h: Int) -> Double {
     let m = max(a, b)
     let n = min(a, b)
     let mg = m / g
     let ng = n / g
-    // p[j] holds the probability of reaching (i, j) inside the band, divided by C(i + j, j).
-    var p = [Double](repeating: 0, count: n + 1)
+    // crossed[j], for j in the current window, is the share of paths to (i, j) that left the band.
+    var crossed = [Double](repeating: 0, count: n + 1)
     var lowPrev = 0
     var highPrev = min(n, (h - 1) / mg)
-    p[0] = 1
-    for j in stride(from: 1, through: highPrev, by: 1) { p[j] = 1 }
     for i in 1...m {
         let low = i * ng - h < 0 ? 0 : (i * ng - h) / mg + 1
         let high = min(n, (i * ng + h - 1) / mg)
-        if low > high || low > n { return 0 }
-        // Entries left of the new window drop out.
-        for j in lowPrev..<min(low, highPrev + 1) { p[j] = 0 }
+        if low > high { return 1 }
         let id = Double(i)
-        var left = 0.0  // p(i, low − 1) is outside the band
+        // The point left of the window, (i, low − 1), is outside the band when it exists.
+        var left = 1.0
         for j in low...high {
-            let fromBelow = j <= highPrev && j >= lowPrev ? p[j] : 0
+            let fromBelow = j <= highPrev && j >= lowPrev ? crossed[j] : 1
             let jd = Double(j)
             let value = (id * fromBelow + jd * left) / (id + jd)
-            p[j] = value
+            crossed[j] = value
             left = value
         }
         lowPrev = low
         highPrev = high
     }
-    return highPrev == n ? p[n] : 0
+    return crossed[n]
 }

@@ -53,8 +53,7 @@ public enum PowerAnalysis {
         if alternative == .greater && d < 0 || alternative == .less && d > 0 {
             throw .noSolution(reason: "the effect points away from the one-sided alternative")
         }
-        let sizeAtZero = alternative == .twoSided ? alpha : alpha
-        guard target > sizeAtZero else { throw .noSolution(reason: "power must exceed alpha") }
+        guard target > alpha else { throw .noSolution(reason: "power must exceed alpha") }
         // Start from the one-tail closed form, then Newton on the exact power curve.
         let zAlpha = alternative == .twoSided ? Normal.isf(alpha / 2) : Normal.isf(alpha)
         let k = ratio / (1 + ratio)
@@ -120,5 +119,31 @@ public enum PowerAnalysis {
             if abs(step) <= 1e-15 * d { break }
         }
         return d
+    }
+
+    /// The smallest increase of a conversion rate from `baseline` detectable with `n1` units in the
+    /// first arm, as an absolute difference of rates (Cohen's h mapped back through the arcsine).
+    /// - Throws: `StatsError` for a baseline outside (0, 1) or when even a rate of 1 is not detectable.
+    public static func minimumDetectableEffectForProportions(
+        baseline: Double, n1: Double, alpha: Double = 0.05, power: Double = 0.8,
+        ratio: Double = 1
+    ) throws(StatsError) -> Double {
+        try StatsError.requireProbability(baseline, "baseline")
+        let h = try minimumDetectableEffectSize(n1: n1, alpha: alpha, power: power, ratio: ratio)
+        let angle = asin(baseline.squareRoot()) + h / 2
+        guard angle < Double.pi / 2 else {
+            throw .noSolution(reason: "no rate up to 1 is detectable with \(n1) units per arm; add units or lower the power")
+        }
+        let s = sin(angle)
+        return s * s - baseline
+    }
+
+    /// The smallest shift of a mean with standard deviation `sd` detectable with `n1` units in the first arm.
+    public static func minimumDetectableEffectForMeans(
+        standardDeviation sd: Double, n1: Double, alpha: Double = 0.05, power: Double = 0.8,
+        ratio: Double = 1
+    ) throws(StatsError) -> Double {
+        try StatsError.requirePositive(sd, "standard deviation")
+        return try minimumDetectableEffectSize(n1: n1, alpha: alpha, power: power, ratio: ratio) * sd
     }
 }

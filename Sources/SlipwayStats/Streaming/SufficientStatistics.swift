@@ -154,3 +154,20 @@ public struct HistogramAccumulator: Sendable, Hashable, Codable {
         return total > 0 ? counts.map { $0 / total } : counts
     }
 }
+
+/// The mergeable running sums a gateway keeps per arm and metric, under one name.
+///
+/// ```swift
+/// var control = SufficientStatistics.Moments()
+/// control.add(0.42)
+/// let merged = control.merging(otherShard)
+/// let result = try welchTTest(control: merged.summary, treatment: treatmentSums.summary)
+/// ```
+public enum SufficientStatistics {
+    /// n, Σx, Σx² of one metric.
+    public typealias Moments = MomentAccumulator
+    /// n, Σx, Σy, Σx², Σy², Σxy of a pair of metrics (CUPED, ratios).
+    public typealias Pairs = PairAccumulator
+    /// Counts over fixed bin edges (drift metrics).
+    public typealias Histogram = HistogramAccumulator
+}

@@ -6,9 +6,9 @@ public struct ProportionTestResult: Sendable, Hashable, Codable {
     public var z: Double
     /// The p-value for the chosen alternative.
     public var pValue: Double
-    /// Lower end of the unpooled Wald confidence interval for treatment − control.
+    /// Lower end of the unpooled Wald confidence interval for treatment − control (−1 for a `.less` test).
     public var ciLow: Double
-    /// Upper end of the unpooled Wald confidence interval for treatment − control.
+    /// Upper end of the unpooled Wald confidence interval for treatment − control (+1 for a `.greater` test).
     public var ciHigh: Double
     /// Absolute lift, p_treatment − p_control.
     public var liftAbsolute: Double
@@ -70,43 +70,54 @@ public func twoProportionZTest(
     control: Proportion, treatment: Proportion, alpha: Double = 0.05, alternative: Alternative = .twoSided
 ) throws(StatsError) -> ProportionTestResult {
     try StatsError.requireProbability(alpha, "alpha")
-    let n1 = control.trials
-    let n2 = treatment.trials
+    let quantile = Normal.isf(alternative == .twoSided ? alpha / 2 : alpha)
+    guard let result = proportionTest(control.successes, control.trials, treatment.successes, treatment.trials, quantile, alternative) else {
+        throw .zeroVariance(what: "pooled conversion rate (all successes or all failures)")
+    }
+    return result
+}
+
+/// The arithmetic of the two-proportion z-test on validated counts; `nil` when the pooled variance is 0.
+/// `quantile` is the normal quantile of the interval (z_{1−α/2} two-sided, z_{1−α} one-sided).
+@inline(__always)
+func proportionTest(_ s1: Double, _ n1: Double, _ s2: Double, _ n2: Double, _ quantile: Double, _ alternative: Alternative)
+    -> ProportionTestResult?
+{
     let inv1 = 1 / n1
     let inv2 = 1 / n2
-    let f1 = n1 - control.successes  // failures, exact for counts below 2^53
-    let f2 = n2 - treatment.successes
-    let p1 = control.successes * inv1
-    let p2 = treatment.successes * inv2
+    let f1 = n1 - s1  // failures, exact for counts below 2^53
+    let f2 = n2 - s2
+    let p1 = s1 * inv1
+    let p2 = s2 * inv2
     let q1 = f1 * inv1
     let q2 = f2 * inv2
-    let pooled = (control.successes + treatment.successes) / (n1 + n2)
-    let pooledFailures = (f1 + f2) / (n1 + n2)
+    let invTotal = 1 / (n1 + n2)
+    let pooled = (s1 + s2) * invTotal
+    let pooledFailures = (f1 + f2) * invTotal
     let pooledVariance = pooled * pooledFailures * (inv1 + inv2)
-    guard pooledVariance > 0 else { throw .zeroVariance(what: "pooled conversion rate (all successes or all failures)") }
+    guard pooledVariance > 0 else { return nil }
     // Subtract the smaller of the two representations so rates near 1 do not cancel.
     let diff = pooled <= 0.5 ? p2 - p1 : q1 - q2
     let z = diff / pooledVariance.squareRoot()
     let p: Double
     switch alternative {
-    case .twoSided: p = min(1, 2 * Normal.sf(abs(z)))
+    case .twoSided: p = min(1, erfc(abs(z) * Normal.invSqrt2))
     case .greater: p = Normal.sf(z)
     case .less: p = Normal.cdf(z)
     }
-    let se = (p1 * q1 * inv1 + p2 * q2 * inv2).squareRoot()
+    let halfWidth = quantile * (p1 * q1 * inv1 + p2 * q2 * inv2).squareRoot()
     let ciLow: Double
     let ciHigh: Double
     switch alternative {
     case .twoSided:
-        let q = Normal.isf(alpha / 2)
-        ciLow = diff - q * se
-        ciHigh = diff + q * se
+        ciLow = diff - halfWidth
+        ciHigh = diff + halfWidth
     case .greater:
-        ciLow = diff - Normal.isf(alpha) * se
+        ciLow = diff - halfWidth
         ciHigh = 1
     case .less:
         ciLow = -1
-        ciHigh = diff + Normal.isf(alpha) * se
+        ciHigh = diff + halfWidth
     }
     let rel = p1 == 0 ? (diff == 0 ? 0 : Double.infinity) : diff / p1
     return ProportionTestResult(
@@ -126,31 +137,49 @@ public func twoProportionZTests(
     try StatsError.requireProbability(alpha, "alpha")
     let n = controls.count
     if n == 0 { return [] }
-    let placeholder = ProportionTestResult(z: 0, pValue: 1, ciLow: 0, ciHigh: 0, liftAbsolute: 0, liftRelative: 0, controlRate: 0, treatmentRate: 0)
-    var results = [ProportionTestResult](repeating: placeholder, count: n)
     let chunks = n >= 4096 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
     let chunkSize = (n + chunks - 1) / chunks
-    var firstError: (index: Int, error: StatsError)?
-    results.withUnsafeMutableBufferPointer { buffer in
+    let quantile = Normal.isf(alternative == .twoSided ? alpha / 2 : alpha)
+    var firstFailure: Int?
+    // Every slot is written before it is read: on failure the partly filled array is discarded.
+    let results = [ProportionTestResult](unsafeUninitializedCapacity: n) { buffer, initializedCount in
         let out = UnsafeSendableBuffer(base: buffer.baseAddress!)
-        let errors = ErrorSlots(count: chunks)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = chunk * chunkSize
-            let end = min(n, start + chunkSize)
-            guard start < end else { return }
-            for i in start..<end {
-                do throws(StatsError) {
-                    out.base[i] = try twoProportionZTest(control: controls[i], treatment: treatments[i], alpha: alpha, alternative: alternative)
-                } catch {
-                    errors.set(chunk, (i, error))
-                    return
+        let failures = FailureSlots(count: chunks)
+        controls.withUnsafeBufferPointer { c in
+            treatments.withUnsafeBufferPointer { t in
+                let cs = UnsafeSendableInput(base: c.baseAddress!)
+                let ts = UnsafeSendableInput(base: t.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    let start = chunk * chunkSize
+                    let end = min(n, start + chunkSize)
+                    guard start < end else { return }
+                    for i in start..<end {
+                        let a = cs.base[i]
+                        let b = ts.base[i]
+                        guard let r = proportionTest(a.successes, a.trials, b.successes, b.trials, quantile, alternative) else {
+                            failures.set(chunk, i)
+                            // Keep the rest of the chunk initialised so the array stays valid until it is discarded.
+                            for j in i..<end { (out.base + j).initialize(to: .unavailable) }
+                            return
+                        }
+                        (out.base + i).initialize(to: r)
+                    }
                 }
             }
         }
-        firstError = errors.first()
+        initializedCount = n
+        firstFailure = failures.first()
     }
-    if let firstError { throw firstError.error }
+    if let firstFailure {
+        throw .zeroVariance(what: "pooled conversion rate of pair \(firstFailure) (all successes or all failures)")
+    }
     return results
+}
+
+extension ProportionTestResult {
+    /// Filler for slots of a batch that failed; never returned to callers.
+    static let unavailable = ProportionTestResult(
+        z: 0, pValue: 1, ciLow: 0, ciHigh: 0, liftAbsolute: 0, liftRelative: 0, controlRate: 0, treatmentRate: 0)
 }
 
 /// A pointer shared by the workers of ``twoProportionZTests(controls:treatments:alpha:alternative:)``.
@@ -159,16 +188,20 @@ struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     let base: UnsafeMutablePointer<T>
 }
 
-/// One error slot per worker, each written by its own worker only; read after all workers finished.
-final class ErrorSlots: @unchecked Sendable {
+/// Read-only input shared by the workers of ``twoProportionZTests(controls:treatments:alpha:alternative:)``.
+/// Safe because the array outlives `concurrentPerform` and is only read.
+struct UnsafeSendableInput<T>: @unchecked Sendable {
+    let base: UnsafePointer<T>
+}
+
+/// One failure slot per worker, each written by its own worker only; read after all workers finished.
+final class FailureSlots: @unchecked Sendable {
     // Safe: slot `i` is written only by worker `i`, and `first()` runs after `concurrentPerform` returns.
-    private var slots: [(Int, StatsError)?]
+    private var slots: [Int?]
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func set(_ worker: Int, _ value: (Int, StatsError)) { slots[worker] = value }
+    func set(_ worker: Int, _ index: Int) { slots[worker] = index }
 
-    func first() -> (index: Int, error: StatsError)? {
-        slots.compactMap { $0 }.min { $0.0 < $1.0 }.map { (index: $0.0, error: $0.1) }
-    }
+    func first() -> Int? { slots.compactMap { $0 }.min() }
 }
