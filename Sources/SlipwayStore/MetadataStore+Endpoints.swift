@@ -29,7 +29,8 @@ public protocol EndpointStore: Sendable {
     /// model version. Increments the endpoint's revision.
     func putDeployment(_ deployment: NewDeployment, actor: String) async throws -> Endpoint
     /// Removes a variant's deployment. Throws `notFound`, or `failedPrecondition` while the policy sends
-    /// it traffic (a weight above zero, a header route or a mirror). Increments the revision.
+    /// it traffic (a weight above zero, a header route or a mirror) or names it the stable variant.
+    /// Increments the revision.
     func deleteDeployment(endpoint: String, variant: String, actor: String) async throws -> Endpoint
 }
 

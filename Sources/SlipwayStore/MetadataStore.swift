@@ -26,7 +26,7 @@ public protocol MetadataStore: EndpointStore {
     /// Renames a model with all its versions, aliases and history. Throws `notFound`, `alreadyExists`.
     func renameModel(from name: String, to newName: String, actor: String) async throws -> RegisteredModel
     /// Deletes a model and its versions. Throws `failedPrecondition` if any version is referenced
-    /// by an alias (delete the aliases first), `notFound` if there is no such model.
+    /// by an alias or served by a deployment (remove those first), `notFound` if there is no such model.
     func deleteModel(named name: String, actor: String) async throws
     /// Sets a model tag (insert or replace). Throws `notFound`.
     func setModelTag(model: String, key: String, value: String, actor: String) async throws
@@ -52,7 +52,8 @@ public protocol MetadataStore: EndpointStore {
     func transitionStage(
         model: String, version: Int, expected: String, stage: String, archiveOthers: Bool, archiveStage: String, actor: String
     ) async throws -> ModelVersion
-    /// Deletes a version. Throws `failedPrecondition` naming the aliases that point at it.
+    /// Deletes a version. Throws `failedPrecondition` naming the aliases that point at it or the
+    /// endpoints and variants that serve it.
     func deleteVersion(model: String, version: Int, actor: String) async throws
     /// Sets a version tag. If `immutable`, an existing tag with the same key and another value is an
     /// `failedPrecondition` error (setting the same value again is a no-op).

@@ -8,7 +8,9 @@ enum Rows {
     // MARK: Models
 
     static func model(_ db: Database, named name: String) throws -> ModelRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "\(ModelRecord.select) WHERE name = ?"), arguments: [name]).map(ModelRecord.init(row:))
+        // SQLite reads a bound string up to its first NUL: "a\0b" would find (and delete) "a". No stored name has a NUL.
+        guard !name.utf8.contains(0) else { return nil }
+        return try Row.fetchOne(db.cachedStatement(sql: "\(ModelRecord.select) WHERE name = ?"), arguments: [name]).map(ModelRecord.init(row:))
     }
 
     static func requireModel(_ db: Database, named name: String) throws -> ModelRecord {

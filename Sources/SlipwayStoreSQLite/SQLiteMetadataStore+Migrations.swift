@@ -7,6 +7,9 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: schemaV1)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: schemaV2)
+        }
         return migrator
     }
 
@@ -133,5 +136,34 @@ extension SQLiteMetadataStore {
             created_by TEXT NOT NULL,
             revoked_at INTEGER
         );
+        """
+
+    /// Endpoints and their deployments. Settings, traffic policy and backend are JSON documents (read and written
+    /// whole); a deployment refers to the model version it serves by id, so a renamed model shows under its new name,
+    /// and `ON DELETE RESTRICT` keeps a served version from vanishing even if a check were missed.
+    static let schemaV2 = """
+        CREATE TABLE endpoints (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            revision INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL
+        );
+
+        CREATE TABLE deployments (
+            endpoint_id INTEGER NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
+            variant TEXT NOT NULL,
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE RESTRICT,
+            backend TEXT NOT NULL,
+            replicas INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            PRIMARY KEY (endpoint_id, variant)
+        ) WITHOUT ROWID;
+        CREATE INDEX deployments_version ON deployments(version_id);
         """
 }

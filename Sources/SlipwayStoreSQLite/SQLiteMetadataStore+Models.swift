@@ -87,6 +87,14 @@ extension SQLiteMetadataStore {
                     "cannot delete registered model '\(name)': \(subject) at its versions; delete \(pointing.count == 1 ? "it" : "them") first"
                 )
             }
+            let serving = try Rows.deploymentsServing(db, modelId: record.id)
+            if !serving.isEmpty {
+                let list = serving.map { "endpoint '\($0.endpoint)' variant '\($0.variant)' serves version \($0.version)" }.joined(separator: ", ")
+                throw StoreError(
+                    .failedPrecondition,
+                    "cannot delete registered model '\(name)': \(list); remove the \(serving.count == 1 ? "deployment" : "deployments") first"
+                )
+            }
             let before = try Rows.registeredModels(db, [record])[0]
             try db.execute(sql: "DELETE FROM models WHERE id = ?", arguments: [record.id])
             try Rows.appendAudit(

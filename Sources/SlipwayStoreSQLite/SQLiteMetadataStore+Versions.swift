@@ -288,6 +288,14 @@ extension SQLiteMetadataStore {
                     "cannot delete model version '\(model)@\(version)': \(subject) at it; move or delete \(aliases.count == 1 ? "it" : "them") first"
                 )
             }
+            let serving = try Rows.deploymentsServing(db, versionIds: [record.id])
+            if !serving.isEmpty {
+                let list = serving.map { "endpoint '\($0.endpoint)' variant '\($0.variant)'" }.joined(separator: ", ")
+                throw StoreError(
+                    .failedPrecondition,
+                    "cannot delete model version '\(model)@\(version)': \(list) \(serving.count == 1 ? "serves" : "serve") it; remove the \(serving.count == 1 ? "deployment" : "deployments") first"
+                )
+            }
             let before = try Rows.modelVersion(db, record)
             let now = Timestamp.now()
             try db.execute(sql: "DELETE FROM versions WHERE id = ?", arguments: [record.id])

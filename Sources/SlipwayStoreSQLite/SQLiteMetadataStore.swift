@@ -23,7 +23,14 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// - Parameter path: The database file, e.g. `.slipway/metadata.sqlite`.
     /// - Throws: ``StoreError`` with kind `unavailable` when the file cannot be created or opened, or
     ///   `internal` when a migration fails.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, schemaUpTo: nil)
+    }
+
+    /// Opens (or creates) the database at `path` with the schema up to the migration named `schemaUpTo` (all when nil).
+    ///
+    /// Only for tests that upgrade files written by an earlier version of the schema.
+    package init(path: String, schemaUpTo lastMigration: String?) throws {
         self.path = path
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
@@ -47,7 +54,11 @@ public final class SQLiteMetadataStore: MetadataStore {
                     .unavailable, "the metadata database '\(path)' was written by a newer version of Slipway; upgrade Slipway to open it"
                 )
             }
-            try migrator.migrate(pool)
+            if let lastMigration {
+                try migrator.migrate(pool, upTo: lastMigration)
+            } else {
+                try migrator.migrate(pool)
+            }
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {

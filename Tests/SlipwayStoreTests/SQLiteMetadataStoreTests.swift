@@ -29,6 +29,69 @@ struct SQLiteMetadataStoreTests {
         try await body(store)
     }
 
+    @Test("endpoint conformance", arguments: MetadataStoreConformance.endpointCases.map(\.0))
+    func endpointConformance(_ name: String) async throws {
+        let body = try #require(MetadataStoreConformance.endpointCases.first { $0.0 == name }?.1)
+        let database = TemporaryDatabase()
+        let store = try SQLiteMetadataStore(path: database.path)
+        try await body(store)
+    }
+
+    @Test("a database written with the v1 schema migrates to v2 with its data intact")
+    func migrateFromV1() async throws {
+        let database = TemporaryDatabase()
+        let token = TokenRecord(
+            id: "tok-1", name: "ci", role: .admin, secretHash: String(repeating: "a", count: 64), createdAt: Timestamp.now(), createdBy: "system")
+        let auditBefore: [AuditEvent]
+        let versionBefore: ModelVersion?
+        do {
+            let old = try SQLiteMetadataStore(path: database.path, schemaUpTo: "v1")
+            #expect(try await old.appliedMigrations() == ["v1"])
+            _ = try await old.createModel(NewModel(name: "churn", tags: ["team": "growth"]), actor: "alice")
+            _ = try await old.createVersion(
+                NewVersion(
+                    model: "churn", source: "s3://bucket/churn/1", tags: ["k": "v"],
+                    lineage: Lineage(parameters: ["depth": "3"], metrics: ["auc": 0.91]),
+                    status: .ready, artifactDigest: Digest(of: Data("model".utf8)), artifactSize: 5),
+                actor: "alice")
+            _ = try await old.createVersion(NewVersion(model: "churn"), actor: "alice")
+            _ = try await old.setAlias(model: "churn", alias: "production", version: 1, immutable: false, reason: "first", actor: "alice")
+            try await old.createToken(token, actor: "system")
+            auditBefore = try await old.auditEvents(model: nil, limit: 1000, beforeId: nil)
+            versionBefore = try await old.version(model: "churn", version: 1)
+        }
+        let store = try SQLiteMetadataStore(path: database.path)
+        #expect(try await store.appliedMigrations() == ["v1", "v2"])
+        #expect(try await store.auditEvents(model: nil, limit: 1000, beforeId: nil) == auditBefore)
+        #expect(try await store.version(model: "churn", version: 1) == versionBefore)
+        let model = try #require(try await store.model(named: "churn"))
+        #expect(model.tags == ["team": "growth"])
+        #expect(model.aliases == ["production": 1])
+        #expect(model.latestVersion == 2)
+        #expect(try await store.aliasHistory(model: "churn", alias: "production").map(\.reason) == ["first"])
+        #expect(try await store.token(secretHash: token.secretHash) == token)
+        let found = try await store.searchVersions(
+            SearchQuery(filter: SearchFilter(clauses: [SearchClause(key: .metric("auc"), op: .greater, value: .number(0.9))])))
+        #expect(found.items.map(\.reference) == ["churn@1"])
+
+        // The new tables work against the old rows.
+        #expect(try await store.endpoints().isEmpty)
+        _ = try await store.createEndpoint(NewEndpoint(name: "churn-api", policy: TrafficPolicy(split: TrafficSplit(allTo: "stable"))), actor: "bob")
+        let endpoint = try await store.putDeployment(
+            NewDeployment(endpoint: "churn-api", variant: "stable", model: "churn", version: 1, backend: .builtin), actor: "bob")
+        #expect(endpoint.deployment("stable")?.modelVersion == "churn@1")
+        _ = try await store.deleteAlias(model: "churn", alias: "production", immutable: false, reason: nil, actor: "alice")
+        let error = await #expect(throws: StoreError.self) { try await store.deleteVersion(model: "churn", version: 1, actor: "alice") }
+        #expect(error?.kind == .failedPrecondition)
+        #expect(error?.message.contains("endpoint 'churn-api' variant 'stable'") == true)
+        #expect(try await store.createVersion(NewVersion(model: "churn"), actor: "bob").version == 3)
+
+        // Reopening applies nothing again.
+        let reopened = try SQLiteMetadataStore(path: database.path)
+        #expect(try await reopened.appliedMigrations() == ["v1", "v2"])
+        #expect(try await reopened.endpoint(named: "churn-api") == endpoint)
+    }
+
     @Test("reopening keeps the data and applies no migration twice")
     func reopen() async throws {
         let database = TemporaryDatabase()
@@ -39,7 +102,7 @@ struct SQLiteMetadataStoreTests {
             _ = try await store.setAlias(model: "iris", alias: "production", version: 1, immutable: false, reason: "first", actor: "alice")
         }
         let reopened = try SQLiteMetadataStore(path: database.path)
-        #expect(try await reopened.appliedMigrations() == ["v1"])
+        #expect(try await reopened.appliedMigrations() == ["v1", "v2"])
         let model = try #require(try await reopened.model(named: "iris"))
         #expect(model.tags == ["team": "vision"])
         #expect(model.aliases == ["production": 1])

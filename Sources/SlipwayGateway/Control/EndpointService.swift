@@ -118,9 +118,17 @@ public struct EndpointService: Sendable {
         }
     }
 
-    /// Sends all traffic to one variant at once (a blue-green switch or a rollback).
+    /// Sends all traffic to one variant at once (a blue-green switch or a rollback); it becomes the
+    /// stable variant, the one failed connections are retried on.
     public func switchTo(_ endpoint: String, variant: String, by principal: Principal) async throws -> Endpoint {
-        try await setWeights(endpoint, [(variant, 100)], by: principal)
+        try principal.require(.editor, for: "changing traffic")
+        return try await updatePolicy(endpoint, by: principal) { policy, current in
+            guard current.deployment(variant) != nil else {
+                throw GatewayError(.failedPrecondition, "variant '\(variant)' of '\(endpoint)' has no deployment; deploy it first")
+            }
+            try policy.split.apply([(variant, 100)])
+            policy.stableVariant = variant
+        }
     }
 
     /// Mirrors `percent` of the traffic to a variant (0 removes the mirror).
