@@ -34,6 +34,7 @@ public enum SlipwayServer {
     /// Builds the router through a ``RouteRecorder``, which also lists every route it registered.
     static func routes(services: SlipwayServices, gateway: GatewayService? = nil) -> RouteRecorder<APIContext> {
         let router = RouteRecorder(Router(context: APIContext.self))
+        router.add(middleware: TimingMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(tokens: services.tokens, maxBodyBytes: services.configuration.maxBodyBytes))
         router.get("health") { _, _ in emptyResponse() }

@@ -31,6 +31,10 @@ fi
 [ -x "$PY" ] || bash tools/python-envs.sh
 "$PY" -c "import mlflow" >/dev/null
 
+# Newer builds also start the inference gateway, on a fixed port unless told otherwise.
+SERVER_EXTRA=()
+if "$SLIPWAY_BIN" server --help 2>&1 | grep -q -- '--gateway-port'; then SERVER_EXTRA=(--gateway-port 0); fi
+
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -54,7 +58,7 @@ wait_http() {
 start_slipway() {  # $1: data folder; sets SLIPWAY_URL and SLIPWAY_TOKEN
     local dir=$1
     mkdir -p "$dir"
-    "$SLIPWAY_BIN" server --port 0 --data-dir "$dir/data" --ready-file "$dir/ready.json" --log-level warning \
+    "$SLIPWAY_BIN" server --port 0 "${SERVER_EXTRA[@]}" --data-dir "$dir/data" --ready-file "$dir/ready.json" --log-level warning \
         >"$dir/server.out" 2>"$dir/server.err" &
     PIDS+=($!)
     local start=$SECONDS
@@ -97,6 +101,15 @@ for round in $(seq 1 "$ROUNDS"); do
         fi
     done
 done
+# Where a call's time goes on the Slipway side: the server's own time (Server-Timing) and a raw
+# HTTP round trip for the same requests, and the mlflow client's decoding of the same answers.
+MODEL=$("$PY" -c "import json,sys; print([json.loads(l)['model'] for l in open(sys.argv[1]) if json.loads(l)['side'] == 'slipway'][0])" "$OUT/workload.jsonl")
+"$PY" bench/registry/workload.py client-cost --url "$SLIPWAY_URL" --token "$SLIPWAY_TOKEN" --side slipway --model "$MODEL" \
+    | tee "$OUT/client-cost.json"
+for path in "/api/2.0/mlflow/registered-models/alias?name=$MODEL&alias=champion" \
+    "/api/2.0/mlflow/model-versions/search?filter=name%20%3D%20%27$MODEL%27%20AND%20tags.team%20%3D%20%27nlp%27&max_results=10000"; do
+    "$PY" bench/registry/slipway_only.py search --url "$SLIPWAY_URL" --token "$SLIPWAY_TOKEN" --path "$path" --count 200
+done | tee "$OUT/raw-http.jsonl"
 cleanup
 PIDS=()
 "$PY" bench/registry/workload.py summarize "$OUT/workload.jsonl" | tee "$OUT/workload-summary.json"

@@ -2,7 +2,7 @@
 
   startup   time from starting `slipway server` on an empty folder to its first answer
   load      register many versions through the native API (/api/v1), several keep-alive connections
-  search    latency of a filtered search over those versions; server side from the
+  search    latency of a filtered search over those versions (or of any GET path); server side from the
             `Server-Timing: app;dur=<ms>` header when the server sends it, client side always
 
 Each command prints one JSON object.
@@ -33,11 +33,14 @@ def percentile(values, q):
 def startup(args):
     """Starts the server `runs` times, each on a fresh folder, and times the first answered request."""
     times, ready_times = [], []
-    for run in range(args.runs):
+    usage = subprocess.run([args.bin, "server", "--help"], capture_output=True, text=True, timeout=60)
+    # Newer builds also start the inference gateway, on a fixed port unless told otherwise.
+    extra = ["--gateway-port", "0"] if "--gateway-port" in usage.stdout + usage.stderr else []
+    for _ in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="slipway-start-") as folder:
             ready = os.path.join(folder, "ready.json")
             command = [args.bin, "server", "--port", "0", "--data-dir", os.path.join(folder, "data"),
-                       "--ready-file", ready, "--log-level", "warning"]
+                       "--ready-file", ready, "--log-level", "warning", *extra]
             start = time.perf_counter()
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
@@ -155,7 +158,7 @@ def search(args):
     """Times `count` identical filtered searches (after `warmup` untimed ones) on one keep-alive connection."""
     connection = Connection(args.url, args.token)
     query = urllib.parse.urlencode({"filter": args.filter, "limit": str(args.limit)}, quote_via=urllib.parse.quote)
-    path = f"/api/v1/versions?{query}"
+    path = args.path or f"/api/v1/versions?{query}"
     server, client, found = [], [], None
     deadline = time.monotonic() + args.time_limit
     for index in range(args.warmup + args.count):
@@ -172,14 +175,14 @@ def search(args):
         timing = headers.get("Server-Timing")
         if timing and "dur=" in timing:
             server.append(float(timing.split("dur=")[1].split(";")[0].split(",")[0]))
-        if found is None:
+        if found is None and not args.path:
             found = len(json.loads(payload).get("items", []))
 
     def stats(values):
         return {"p50": round(percentile(values, 50), 3), "p90": round(percentile(values, 90), 3),
                 "p99": round(percentile(values, 99), 3), "max": round(max(values), 3)}
 
-    result = {"filter": args.filter, "limit": args.limit, "count": args.count, "warmup": args.warmup,
+    result = {"path": path, "limit": args.limit, "count": args.count, "warmup": args.warmup,
               "items_per_answer": found, "client_ms": stats(client)}
     result["server_ms"] = stats(server) if len(server) == len(client) else None
     print(json.dumps(result))
@@ -207,6 +210,7 @@ def main():
     find.add_argument("--limit", type=int, default=100)
     find.add_argument("--count", type=int, default=1000)
     find.add_argument("--warmup", type=int, default=20)
+    find.add_argument("--path", help="time GET requests of this path instead (e.g. an MLflow alias lookup)")
     find.add_argument("--time-limit", type=float, default=600)
     args = parser.parse_args()
     {"startup": startup, "load": load, "search": search}[args.command](args)

@@ -77,6 +77,40 @@ def run(args):
     print(json.dumps({"side": args.side, "round": args.round, "model": name, "ops": ops}), flush=True)
 
 
+def client_cost(args):
+    """The client's own share of a call: decoding a real answer of each kind the way the mlflow
+    client does (JSON text -> protobuf -> entities), timed without any network or server work."""
+    import requests
+    from mlflow.entities.model_registry import ModelVersion
+    from mlflow.protos.model_registry_pb2 import CreateModelVersion, GetModelVersionByAlias, SearchModelVersions
+    from mlflow.utils.proto_json_utils import parse_dict
+
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    base = f"{args.url.rstrip('/')}/api/2.0/mlflow"
+    answers = {
+        "create": (requests.get(f"{base}/model-versions/get", params={"name": args.model, "version": "1"}, headers=headers,
+                                timeout=60).text, CreateModelVersion.Response, "model_version"),
+        "alias": (requests.get(f"{base}/registered-models/alias", params={"name": args.model, "alias": "champion"},
+                               headers=headers, timeout=60).text, GetModelVersionByAlias.Response, "model_version"),
+        "search": (requests.get(f"{base}/model-versions/search",
+                                params={"filter": f"name = '{args.model}' AND tags.team = 'nlp'", "max_results": "10000"},
+                                headers=headers, timeout=60).text, SearchModelVersions.Response, "model_versions"),
+    }
+    costs = {}
+    for phase, (text, response_type, field) in answers.items():
+        start = time.perf_counter()
+        for _ in range(args.repeat):
+            message = response_type()
+            parse_dict(json.loads(text), message)
+            value = getattr(message, field)
+            if field == "model_versions":
+                [ModelVersion.from_proto(item) for item in value]
+            else:
+                ModelVersion.from_proto(value)
+        costs[phase] = {"decode_ms": round((time.perf_counter() - start) / args.repeat * 1000, 3), "answer_bytes": len(text)}
+    print(json.dumps({"side": args.side, "client_decode": costs}))
+
+
 def summarize(args):
     results = [json.loads(line) for line in open(args.results) if line.strip()]
     sides = sorted({r["side"] for r in results})
@@ -106,13 +140,16 @@ def main():
     one.add_argument("--aliases", type=int, default=1000)
     one.add_argument("--searches", type=int, default=200)
     one.add_argument("--time-limit", type=float, default=900, help="seconds before the run gives up")
+    cost = sub.add_parser("client-cost", help="time the client-side decoding of real answers from one server")
+    cost.add_argument("--url", required=True)
+    cost.add_argument("--token", default="")
+    cost.add_argument("--side", required=True)
+    cost.add_argument("--model", required=True, help="a model the workload registered (see the run's JSON)")
+    cost.add_argument("--repeat", type=int, default=200)
     report = sub.add_parser("summarize", help="medians and ratios from the JSON lines of several runs")
     report.add_argument("results")
     args = parser.parse_args()
-    if args.command == "run":
-        run(args)
-    else:
-        summarize(args)
+    {"run": run, "client-cost": client_cost, "summarize": summarize}[args.command](args)
     return 0
 
 

@@ -31,10 +31,10 @@ extension Request {
     }
 
     /// A query parameter, or nil.
-    func query(_ name: String) -> String? { uri.queryParameters[name[...]].map { String($0) } }
+    func query(_ name: String) -> String? { FormQuery(uri.query).first(name) }
 
     /// All values of a repeated query parameter.
-    func queryAll(_ name: String) -> [String] { uri.queryParameters.getAll(name).map { String($0) } }
+    func queryAll(_ name: String) -> [String] { FormQuery(uri.query).all(name) }
 
     /// An integer query parameter within bounds, or the default.
     func queryInt(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
@@ -83,4 +83,46 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) th
 /// An empty JSON object response.
 func emptyResponse(status: HTTPResponse.Status = .ok) -> Response {
     Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+}
+
+/// Query parameters decoded as HTML forms send them (`+` is a space, then percent-decoding),
+/// which is how Python clients encode them.
+struct FormQuery {
+    var pairs: [(key: String, value: String)]
+
+    init(_ raw: String?) {
+        pairs = []
+        guard let raw, !raw.isEmpty else { return }
+        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = Self.decode(pieces[0])
+            let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
+            pairs.append((key, value))
+        }
+    }
+
+    static func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+
+    func first(_ name: String) -> String? { pairs.first { $0.key == name }?.value }
+
+    func all(_ name: String) -> [String] { pairs.filter { $0.key == name }.map(\.value) }
+
+    func required(_ name: String) throws -> String {
+        guard let value = first(name), !value.isEmpty else {
+            throw GenericError(.invalidArgument, "missing value for required parameter '\(name)'")
+        }
+        return value
+    }
+
+    func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = first(name), !text.isEmpty else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw GenericError(
+                .invalidArgument, "\(name)='\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
 }

@@ -180,46 +180,6 @@ struct MLflowController {
 
     /// The query string decoded as `application/x-www-form-urlencoded`, which is how MLflow's client
     /// (Python `requests`) encodes GET parameters: `+` is a space, `%XX` a byte.
-    struct FormQuery {
-        var pairs: [(key: String, value: String)]
-
-        init(_ raw: String?) {
-            pairs = []
-            guard let raw, !raw.isEmpty else { return }
-            for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
-                let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let key = Self.decode(pieces[0])
-                let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
-                pairs.append((key, value))
-            }
-        }
-
-        static func decode(_ text: Substring) -> String {
-            let spaced = text.replacingOccurrences(of: "+", with: " ")
-            return spaced.removingPercentEncoding ?? spaced
-        }
-
-        func first(_ name: String) -> String? { pairs.first { $0.key == name }?.value }
-
-        func all(_ name: String) -> [String] { pairs.filter { $0.key == name }.map(\.value) }
-
-        func required(_ name: String) throws -> String {
-            guard let value = first(name), !value.isEmpty else {
-                throw GenericError(.invalidArgument, "missing value for required parameter '\(name)'")
-            }
-            return value
-        }
-
-        func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-            guard let text = first(name), !text.isEmpty else { return value }
-            guard let number = Int(text), range.contains(number) else {
-                throw GenericError(
-                    .invalidArgument, "\(name)='\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return number
-        }
-    }
-
     private func required(_ request: Request, _ name: String) throws -> String {
         try FormQuery(request.uri.query).required(name)
     }
