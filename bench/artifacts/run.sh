@@ -5,11 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE_MIB=${1:-2048}
-swift build -c release --product slipway >/dev/null
-BIN=$(swift build -c release --show-bin-path)/slipway
+if [ -n "${SLIPWAY_BIN:-}" ]; then
+    BIN=$SLIPWAY_BIN
+else
+    swift build -c release --product slipway >/dev/null
+    BIN=$(swift build -c release --show-bin-path)/slipway
+fi
 WORK=$(mktemp -d /tmp/slipway-artifact-bench.XXXXXX)
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-"$BIN" server --port 0 --gateway-port 0 --data-dir "$WORK/server" --ready-file "$WORK/ready.json" --log-level warning >"$WORK/server.out" 2>&1 &
+GATEWAY_FLAG=(); "$BIN" server --help | grep -q gateway-port && GATEWAY_FLAG=(--gateway-port 0)
+"$BIN" server --port 0 "${GATEWAY_FLAG[@]}" --data-dir "$WORK/server" --ready-file "$WORK/ready.json" --log-level warning >"$WORK/server.out" 2>&1 &
 PID=$!
 for _ in $(seq 1 200); do [ -s "$WORK/ready.json" ] && break; sleep 0.05; done
 URL=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['api'])" "$WORK/ready.json")
