@@ -38,6 +38,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "SlipwayStats", swiftSettings: swiftSettings),
+        .target(name: "SlipwayModels", dependencies: ["SlipwayCore"], swiftSettings: swiftSettings),
         .target(
             name: "SlipwayStore",
             dependencies: ["SlipwayCore", .product(name: "Logging", package: "swift-log")],
@@ -75,7 +76,7 @@ let package = Package(
         .target(
             name: "SlipwayServer",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayGateway",
+                "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayGateway", "SlipwayModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -100,8 +101,12 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayStats", "SlipwayGateway",
+                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayStats", "SlipwayGateway", "SlipwayModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -132,6 +137,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "SlipwayModelsTests", dependencies: ["SlipwayCore", "SlipwayModels"], swiftSettings: swiftSettings),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SlipwayStoreTests",
@@ -146,9 +152,11 @@ let package = Package(
         .testTarget(
             name: "SlipwayServerTests",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient",
+                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],

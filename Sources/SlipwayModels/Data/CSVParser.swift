@@ -75,7 +75,8 @@ public struct CSVParser: Sendable {
             for b in pending { try consume(b, into: &records) }
         }
         if state == .quoted {
-            throw ModelError.csv(source: source, line: quoteLine, message: "the quoted field that starts on this line is never closed; add the closing \"")
+            throw ModelError.csv(
+                source: source, line: quoteLine, message: "the quoted field that starts on this line is never closed; add the closing \"")
         }
         if recordStarted { try endRecord(into: &records) }
         return records

@@ -48,46 +48,71 @@ public struct FeatureEncoding: Sendable, Codable, Equatable {
     ///   - records: the data rows.
     ///   - source: the file name for error messages.
     public static func infer(header: [String], featureIndices: [Int], records: [CSVRecord], source: String) throws(ModelError) -> FeatureEncoding {
-        var columns: [InputColumn] = []
-        for index in featureIndices {
-            let name = header[index]
-            var firstText: CSVRecord?
-            var firstNumber: CSVRecord?
+        var inference = Inference(header: header, featureIndices: featureIndices, source: source)
+        for record in records { try inference.add(record) }
+        return try inference.finish()
+    }
+
+    /// Infers an encoding one record at a time, so a file can be streamed through it.
+    public struct Inference: Sendable {
+        private struct Column: Sendable {
+            var name: String
+            var position: Int
+            var firstNumberLine: Int?
+            var firstTextLine: Int?
             var categories = Set<String>()
-            for record in records {
-                let raw = record.fields[index]
+        }
+
+        private var columns: [Column]
+        private let source: String
+
+        public init(header: [String], featureIndices: [Int], source: String) {
+            self.columns = featureIndices.map { Column(name: header[$0], position: $0) }
+            self.source = source
+        }
+
+        /// Takes one data record into account.
+        public mutating func add(_ record: CSVRecord) throws(ModelError) {
+            for c in columns.indices {
+                let raw = record.fields[columns[c].position]
                 let value = raw.trimmingCharacters(in: .whitespaces)
+                let name = columns[c].name
                 if value.isEmpty {
-                    throw ModelError.csv(source: source, line: record.line, message: "column '\(name)' has no value; fill in missing values before training")
-                }
-                if parseNumber(value) != nil {
-                    if firstNumber == nil { firstNumber = record }
-                } else {
-                    if firstText == nil { firstText = record }
-                    categories.insert(value)
-                }
-                if let firstText, let firstNumber {
-                    // Mixed: report the first line that breaks the pattern set by the first row.
-                    let bad = firstNumber.line < firstText.line ? firstText : firstNumber
-                    let shown = bad.fields[index]
                     throw ModelError.csv(
-                        source: source, line: bad.line,
-                        message: firstNumber.line < firstText.line
-                            ? "column '\(name)' holds numbers, but this line has '\(shown)', which is not a finite number; fix the value or make the whole column text categories"
-                            : "column '\(name)' holds text categories, but this line has the number '\(shown)'; make the column all text or all numbers")
+                        source: source, line: record.line, message: "column '\(name)' has no value; fill in missing values before training")
                 }
-            }
-            if firstText != nil {
-                guard categories.count <= maxCategories else {
-                    throw ModelError.invalidData(
-                        "column '\(name)' has \(categories.count) different text values; a categorical column may have at most \(maxCategories). Drop it or convert it to numbers")
+                if FeatureEncoding.parseNumber(value) != nil {
+                    if let textLine = columns[c].firstTextLine {
+                        throw ModelError.csv(
+                            source: source, line: record.line,
+                            message:
+                                "column '\(name)' holds text categories (from line \(textLine)), but this line has the number '\(raw)'; make the column all text or all numbers"
+                        )
+                    }
+                    if columns[c].firstNumberLine == nil { columns[c].firstNumberLine = record.line }
+                } else {
+                    if let numberLine = columns[c].firstNumberLine {
+                        throw ModelError.csv(
+                            source: source, line: record.line,
+                            message:
+                                "column '\(name)' holds numbers (from line \(numberLine)), but this line has '\(raw)', which is not a finite number; fix the value or make the whole column text categories"
+                        )
+                    }
+                    if columns[c].firstTextLine == nil { columns[c].firstTextLine = record.line }
+                    columns[c].categories.insert(value)
+                    guard columns[c].categories.count <= FeatureEncoding.maxCategories else {
+                        throw ModelError.invalidData(
+                            "column '\(name)' has more than \(FeatureEncoding.maxCategories) different text values; a categorical column may have at most \(FeatureEncoding.maxCategories). Drop it or convert it to numbers"
+                        )
+                    }
                 }
-                columns.append(InputColumn(name: name, categories: categories.sorted()))
-            } else {
-                columns.append(InputColumn(name: name))
             }
         }
-        return FeatureEncoding(columns: columns)
+
+        /// The encoding of every column seen.
+        public func finish() throws(ModelError) -> FeatureEncoding {
+            FeatureEncoding(columns: columns.map { InputColumn(name: $0.name, categories: $0.firstTextLine == nil ? nil : $0.categories.sorted()) })
+        }
     }
 
     /// Encodes one row given the header positions of this encoding's columns.
@@ -104,7 +129,8 @@ public struct FeatureEncoding: Sendable, Codable, Equatable {
                 }
                 guard let number = Self.parseNumber(value) else {
                     throw ModelError.csv(
-                        source: source, line: record.line, message: "column '\(column.name)' must be a number, but this line has '\(record.fields[position])'")
+                        source: source, line: record.line,
+                        message: "column '\(column.name)' must be a number, but this line has '\(record.fields[position])'")
                 }
                 row.append(number)
             }
@@ -114,7 +140,8 @@ public struct FeatureEncoding: Sendable, Codable, Equatable {
 
     /// A finite decimal number, or nil (`nan`, `inf`, hexadecimal and empty text are not numbers here).
     public static func parseNumber(_ text: some StringProtocol) -> Double? {
-        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") || (first >= 0x30 && first <= 0x39)
+        guard let first = text.utf8.first,
+            first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") || (first >= 0x30 && first <= 0x39)
         else { return nil }
         guard !text.contains("x") && !text.contains("X"), let value = Double(String(text)), value.isFinite else { return nil }
         return value

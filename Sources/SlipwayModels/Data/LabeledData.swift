@@ -31,56 +31,108 @@ public struct LabeledData: Sendable {
 
     /// Reads training data: every column but `target` is a feature, and the encoding is inferred.
     ///
+    /// The file is streamed twice (once to infer the column types, once to encode), so only the
+    /// numbers stay in memory.
+    ///
     /// - Throws: ``ModelError`` naming the file and line for malformed CSV, a missing target column,
     ///   empty values, or a column that mixes numbers and text.
     public static func load(csv url: URL, target: String) throws -> LabeledData {
-        let (header, records) = try CSVReader.readTable(url)
-        return try make(header: header, records: records, target: target, encoding: nil, source: url.path)
+        var header: [String]?
+        var inference: FeatureEncoding.Inference?
+        try CSVReader.forEachRecord(in: url) { record in
+            guard let header else {
+                let (featureIndices, _) = try Self.columns(of: record, target: target, source: url.path)
+                header = record.fields
+                inference = FeatureEncoding.Inference(header: record.fields, featureIndices: featureIndices, source: url.path)
+                return
+            }
+            try Self.checkWidth(record, header: header, source: url.path)
+            try inference?.add(record)
+        }
+        guard let inference else { throw ModelError.invalidData("\(url.path) is empty; it needs a header row and data rows") }
+        return try load(csv: url, target: target, encoding: inference.finish())
     }
 
-    /// Reads data for a trained model: its input columns are looked up by name, in any order.
+    /// Reads data for a trained model: its input columns are looked up by name, in any order, and
+    /// the file is streamed.
     public static func load(csv url: URL, target: String, encoding: FeatureEncoding) throws -> LabeledData {
-        let (header, records) = try CSVReader.readTable(url)
-        return try make(header: header, records: records, target: target, encoding: encoding, source: url.path)
+        var header: [String]?
+        var targetIndex = 0
+        var positions: [Int] = []
+        var data = LabeledData(target: target, encoding: encoding, features: [], labels: [], lines: [])
+        try CSVReader.forEachRecord(in: url) { record in
+            guard let header else {
+                (positions, targetIndex) = try Self.positions(of: encoding, in: record, target: target, source: url.path)
+                header = record.fields
+                return
+            }
+            try Self.checkWidth(record, header: header, source: url.path)
+            try data.append(record, targetIndex: targetIndex, positions: positions, source: url.path)
+        }
+        guard header != nil else { throw ModelError.invalidData("\(url.path) is empty; it needs a header row and data rows") }
+        guard !data.labels.isEmpty else { throw ModelError.invalidData("\(url.path) has a header but no data rows") }
+        return data
     }
 
-    /// Builds labeled data from parsed CSV (the header and its data records).
+    private static func checkWidth(_ record: CSVRecord, header: [String], source: String) throws(ModelError) {
+        guard record.fields.count == header.count else {
+            throw ModelError.csv(
+                source: source, line: record.line,
+                message: "\(record.fields.count) fields, but the header has \(header.count); every row needs one value per column")
+        }
+    }
+
+    private static func columns(of header: CSVRecord, target: String, source: String) throws(ModelError) -> (features: [Int], target: Int) {
+        try CSVReader.validateHeader(header, source: source)
+        guard let targetIndex = header.fields.firstIndex(of: target) else {
+            throw ModelError.invalidData("\(source) has no column '\(target)'; its columns are \(header.fields.joined(separator: ", "))")
+        }
+        let features = header.fields.indices.filter { $0 != targetIndex }
+        guard !features.isEmpty else { throw ModelError.invalidData("\(source) has no feature columns besides '\(target)'") }
+        return (features, targetIndex)
+    }
+
+    private static func positions(of encoding: FeatureEncoding, in header: CSVRecord, target: String, source: String) throws(ModelError) -> (
+        [Int], Int
+    ) {
+        let (_, targetIndex) = try columns(of: header, target: target, source: source)
+        var found: [Int] = []
+        for column in encoding.columns {
+            guard let position = header.fields.firstIndex(of: column.name), position != targetIndex else {
+                throw ModelError.invalidData("\(source) has no column '\(column.name)', which the model was trained on")
+            }
+            found.append(position)
+        }
+        return (found, targetIndex)
+    }
+
+    private mutating func append(_ record: CSVRecord, targetIndex: Int, positions: [Int], source: String) throws(ModelError) {
+        let label = record.fields[targetIndex].trimmingCharacters(in: .whitespaces)
+        guard !label.isEmpty else {
+            throw ModelError.csv(source: source, line: record.line, message: "the target column '\(target)' has no value")
+        }
+        features.append(try encoding.encode(record, positions: positions, source: source))
+        labels.append(label)
+        lines.append(record.line)
+    }
+
+    /// Builds labeled data from parsed CSV (the header and its data records); the encoding is inferred when nil.
     public static func make(header: [String], records: [CSVRecord], target: String, encoding: FeatureEncoding?, source: String) throws(ModelError)
         -> LabeledData
     {
-        guard let targetIndex = header.firstIndex(of: target) else {
-            throw ModelError.invalidData("\(source) has no column '\(target)'; its columns are \(header.joined(separator: ", "))")
-        }
+        let headerRecord = CSVRecord(fields: header, line: 1)
+        let (featureIndices, _) = try columns(of: headerRecord, target: target, source: source)
         guard !records.isEmpty else { throw ModelError.invalidData("\(source) has a header but no data rows") }
-        let positions: [Int]
+        for record in records { try checkWidth(record, header: header, source: source) }
         let resolved: FeatureEncoding
         if let encoding {
-            var found: [Int] = []
-            for column in encoding.columns {
-                guard let position = header.firstIndex(of: column.name), position != targetIndex else {
-                    throw ModelError.invalidData("\(source) has no column '\(column.name)', which the model was trained on")
-                }
-                found.append(position)
-            }
-            positions = found
             resolved = encoding
         } else {
-            positions = header.indices.filter { $0 != targetIndex }
-            guard !positions.isEmpty else { throw ModelError.invalidData("\(source) has no feature columns besides '\(target)'") }
-            resolved = try FeatureEncoding.infer(header: header, featureIndices: positions, records: records, source: source)
+            resolved = try FeatureEncoding.infer(header: header, featureIndices: featureIndices, records: records, source: source)
         }
-        var features: [[Double]] = []
-        var labels: [String] = []
-        features.reserveCapacity(records.count)
-        labels.reserveCapacity(records.count)
-        for record in records {
-            let label = record.fields[targetIndex].trimmingCharacters(in: .whitespaces)
-            guard !label.isEmpty else {
-                throw ModelError.csv(source: source, line: record.line, message: "the target column '\(target)' has no value")
-            }
-            labels.append(label)
-            features.append(try resolved.encode(record, positions: positions, source: source))
-        }
-        return LabeledData(target: target, encoding: resolved, features: features, labels: labels, lines: records.map(\.line))
+        let (positions, targetIndex) = try positions(of: resolved, in: headerRecord, target: target, source: source)
+        var data = LabeledData(target: target, encoding: resolved, features: [], labels: [], lines: [])
+        for record in records { try data.append(record, targetIndex: targetIndex, positions: positions, source: source) }
+        return data
     }
 }

@@ -69,7 +69,8 @@ public struct EvaluationReport: Sendable, Codable, Equatable {
         for (i, label) in truth.enumerated() {
             guard let k = index[label] else {
                 throw ModelError.invalidData(
-                    "\(location(i)): label '\(label)' is not one of the model's classes (\(classes.joined(separator: ", "))); was the model trained on this target?")
+                    "\(location(i)): label '\(label)' is not one of the model's classes (\(classes.joined(separator: ", "))); was the model trained on this target?"
+                )
             }
             trueIndex.append(k)
         }

@@ -104,9 +104,8 @@ struct LBFGS {
             gNorm = g.reduce(0) { max($0, abs($1)) }
             progress(iteration, f)
             if gNorm <= tolerance { return Result(x: x, value: f, iterations: iteration, converged: true, gradientNorm: gNorm) }
-            if decrease <= 1e-15 * max(abs(f), 1) && s.isEmpty == false && decrease >= 0 && step < 1e-10 {
-                break
-            }
+            // No measurable progress: the objective is flat to machine precision here.
+            if decrease <= 1e-16 * max(abs(f), 1) { break }
         }
         return Result(x: x, value: f, iterations: iteration, converged: gNorm <= tolerance, gradientNorm: gNorm)
     }

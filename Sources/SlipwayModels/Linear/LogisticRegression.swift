@@ -174,7 +174,8 @@ enum ParameterParsing {
 
     static func count(_ key: String, _ text: String, range: ClosedRange<Int>) throws(ModelError) -> Int {
         guard let value = Int(text), range.contains(value) else {
-            throw ModelError.invalidParameter("parameter \(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            throw ModelError.invalidParameter(
+                "parameter \(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return value
     }

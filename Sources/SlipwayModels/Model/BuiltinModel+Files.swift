@@ -21,14 +21,15 @@ extension BuiltinModel {
         let temporary = directory.appendingPathComponent(".\(ModelDocument.fileName).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
             try (data + Data("\n".utf8)).write(to: temporary)
-            if FileManager.default.fileExists(atPath: file.path) {
-                _ = try FileManager.default.replaceItemAt(file, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: file)
-            }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw ModelError.io("cannot write \(file.path): \(error.localizedDescription)")
+            throw ModelError.io("cannot write \(temporary.path): \(error.localizedDescription)")
+        }
+        // rename(2) replaces an existing model atomically: a reader sees the old file or the new one.
+        if rename(temporary.path, file.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw ModelError.io("cannot write \(file.path): \(reason)")
         }
     }
 

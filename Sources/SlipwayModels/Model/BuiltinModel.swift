@@ -45,7 +45,8 @@ public struct BuiltinModel: Sendable {
         result.reserveCapacity(features.count)
         for (index, row) in features.enumerated() {
             guard row.count == featureCount else {
-                throw ModelError.invalidInput("row \(index) has \(row.count) features; the model expects \(featureCount) (\(Self.preview(featureNames)))")
+                throw ModelError.invalidInput(
+                    "row \(index) has \(row.count) features; the model expects \(featureCount) (\(Self.preview(featureNames)))")
             }
             if let j = row.firstIndex(where: { !$0.isFinite }) {
                 throw ModelError.invalidInput("row \(index), feature '\(featureNames[j])' is \(row[j]); features must be finite numbers")

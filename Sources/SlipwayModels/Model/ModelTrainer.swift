@@ -33,11 +33,13 @@ public enum ModelTrainer {
         guard !data.features.isEmpty else { throw ModelError.invalidData("there are no training rows") }
         let classLabels = ClassLabels.ordered(data.labels)
         guard classLabels.count >= 2 else {
-            throw ModelError.invalidData("the target column '\(data.target)' has only one class ('\(classLabels.first ?? "")'); a classifier needs at least two")
+            throw ModelError.invalidData(
+                "the target column '\(data.target)' has only one class ('\(classLabels.first ?? "")'); a classifier needs at least two")
         }
         guard classLabels.count <= maxClasses else {
             throw ModelError.invalidData(
-                "the target column '\(data.target)' has \(classLabels.count) different values; a classifier takes at most \(maxClasses) classes. Is it a continuous value?")
+                "the target column '\(data.target)' has \(classLabels.count) different values; a classifier takes at most \(maxClasses) classes. Is it a continuous value?"
+            )
         }
         let index = Dictionary(uniqueKeysWithValues: classLabels.enumerated().map { ($1, $0) })
         let classes = data.labels.map { index[$0]! }

@@ -11,30 +11,8 @@ enum ModelValidation {
 
     /// Refuses deeply nested JSON before any decoder sees it.
     static func checkNesting(_ data: Data, source: String) throws(ModelError) {
-        var depth = 0
-        var inString = false
-        var escaped = false
-        for byte in data {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > maxNesting {
-                    throw ModelError.invalidModel(path: source, message: "JSON nested more than \(maxNesting) levels deep; this is not a Slipway model file")
-                }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
+        guard JSONNesting.depth(of: data, limit: maxNesting) <= maxNesting else {
+            throw ModelError.invalidModel(path: source, message: "JSON nested more than \(maxNesting) levels deep; this is not a Slipway model file")
         }
     }
 
@@ -42,11 +20,15 @@ enum ModelValidation {
         func fail(_ message: String) -> ModelError { ModelError.invalidModel(path: source, message: message) }
         guard document.formatVersion == ModelDocument.currentFormatVersion else {
             throw document.formatVersion > ModelDocument.currentFormatVersion
-                ? fail("format_version \(document.formatVersion) was written by a newer Slipway; this one reads version \(ModelDocument.currentFormatVersion)")
+                ? fail(
+                    "format_version \(document.formatVersion) was written by a newer Slipway; this one reads version \(ModelDocument.currentFormatVersion)"
+                )
                 : fail("format_version \(document.formatVersion) is not a model format; expected \(ModelDocument.currentFormatVersion)")
         }
         let featureCount = document.featureNames.count
-        guard featureCount > 0, featureCount <= maxFeatures else { throw fail("feature_names must list 1 to \(maxFeatures) features, got \(featureCount)") }
+        guard featureCount > 0, featureCount <= maxFeatures else {
+            throw fail("feature_names must list 1 to \(maxFeatures) features, got \(featureCount)")
+        }
         guard document.inputColumns.count <= maxFeatures else { throw fail("more than \(maxFeatures) input columns") }
         var columnNames = Set<String>()
         for column in document.inputColumns {

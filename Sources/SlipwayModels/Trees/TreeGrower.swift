@@ -38,8 +38,10 @@ struct TreeGrower {
         var treeIndex: Int
     }
 
-    static let stride = 256
     let binned: [[UInt8]]
+    /// Where each feature's bins start in a histogram: features are packed, each with only the bins it has.
+    private let offsets: [Int]
+    private let histogramSize: Int
     let binCounts: [Int]
     let edges: [[Double]]
     let parameters: GradientBoosting.Parameters
@@ -52,6 +54,14 @@ struct TreeGrower {
         self.edges = edges
         self.parameters = parameters
         self.indices = (0..<sampleCount).map { Int32($0) }
+        var offsets: [Int] = []
+        var total = 0
+        for count in binCounts {
+            offsets.append(total)
+            total += count
+        }
+        self.offsets = offsets
+        self.histogramSize = total
     }
 
     /// Grows a tree on these gradients and calls `apply(sample, leafValue)` for every training sample.
@@ -75,7 +85,8 @@ struct TreeGrower {
             var parentHistogram = parent.histogram!
             nodes[parentIndex].histogram = nil
             let leftIsSmaller = mid - parent.start <= parent.end - mid
-            let small = leftIsSmaller
+            let small =
+                leftIsSmaller
                 ? histogram(start: parent.start, end: mid, gradients: gradients, hessians: hessians)
                 : histogram(start: mid, end: parent.end, gradients: gradients, hessians: hessians)
             parentHistogram.subtract(small)
@@ -125,7 +136,7 @@ struct TreeGrower {
         let parentScore = sumGradient * sumGradient / (sumHessian + lambda)
         var best: Split?
         for feature in binCounts.indices where binCounts[feature] > 1 {
-            let base = feature * Self.stride
+            let base = offsets[feature]
             var leftGradient = 0.0
             var leftHessian = 0.0
             var leftCount = 0
@@ -148,7 +159,7 @@ struct TreeGrower {
     }
 
     private func histogram(start: Int, end: Int, gradients: [Double], hessians: [Double]) -> Histogram {
-        var histogram = Histogram(size: binCounts.count * Self.stride)
+        var histogram = Histogram(size: histogramSize)
         histogram.gradient.withUnsafeMutableBufferPointer { g in
             histogram.hessian.withUnsafeMutableBufferPointer { h in
                 histogram.count.withUnsafeMutableBufferPointer { c in
@@ -156,7 +167,7 @@ struct TreeGrower {
                         gradients.withUnsafeBufferPointer { grad in
                             hessians.withUnsafeBufferPointer { hess in
                                 for feature in binCounts.indices {
-                                    let base = feature * Self.stride
+                                    let base = offsets[feature]
                                     binned[feature].withUnsafeBufferPointer { column in
                                         for k in start..<end {
                                             let i = Int(idx[k])

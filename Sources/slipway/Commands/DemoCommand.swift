@@ -13,7 +13,9 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Walk a model through its life cycle on a fresh embedded store and print what happened.",
         discussion: """
             Alice registers two versions of a churn model with their lineage (from examples/registry), Bob \
-            approves them, the policy refuses what it must, aliases move, and the history answers what served when.
+            approves them, the policy refuses what it must, aliases move, and the history answers what served when. \
+            Then two built-in models are trained on the breast-cancer data in examples/data, served, and put \
+            behind the gateway with a sticky 90/10 split that grows to 50/50, judged with a two-proportion test.
             """
     )
     @Option(name: .long, help: "The data folder to use (default: a new temporary folder).") var dataDir: String?
@@ -24,7 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await Output.run(json: json) { try await story() }
     }
 
-    private func say(_ text: String) { if !json { Output.line(text) } }
+    func say(_ text: String) { if !json { Output.line(text) } }
 
     private func story() async throws {
         let folder = URL(fileURLWithPath: examples).appendingPathComponent("registry")
@@ -132,6 +134,9 @@ struct DemoCommand: AsyncParsableCommand {
                 ["WHEN", "WHO", "ACTION", "VERSION"],
                 audit.prefix(5).map { [Output.date($0.at), $0.actor, $0.action, $0.version.map(String.init) ?? "-"] })
         }
+        let examplesURL = URL(fileURLWithPath: examples)
+        let delivery = try await deliveryStory(services: services, dataURL: dataURL, examples: examplesURL, logger: logger)
+
         say("\nTry it yourself: swift run slipway versions show \(model) production --data-dir \(dataURL.path)")
 
         if json {
@@ -143,12 +148,13 @@ struct DemoCommand: AsyncParsableCommand {
                 var servedAt: [String: Int?]
                 var refusals: [String]
                 var auditEvents: Int
+                var delivery: DeliverySummary
             }
             Output.json(
                 Summary(
                     dataDir: dataURL.path, model: model, versions: [try await registry.version(model, 1, by: alice), v2],
                     productionHistory: history, servedAt: [Output.date(servedV1Until): servedThen, "now": servedNow], refusals: refusals,
-                    auditEvents: audit.count))
+                    auditEvents: audit.count, delivery: delivery))
         }
     }
 }
