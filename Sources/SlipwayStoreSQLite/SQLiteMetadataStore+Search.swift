@@ -18,9 +18,20 @@ extension SQLiteMetadataStore {
     }
 
     public func searchVersions(_ query: SearchQuery) async throws -> Page<ModelVersion> {
-        let (sql, arguments, offset, fingerprint) = try Self.prepare(query, target: .versions)
+        // Compiled once outside the transaction so that a malformed query fails before touching the database.
+        let (_, _, offset, fingerprint) = try Self.prepare(query, target: .versions)
         return try await read { db in
-            let ids = try Int64.fetchAll(db, sql: sql, arguments: arguments)
+            func fetchIds(_ plan: SearchCompiler.Plan?) throws -> [Int64] {
+                let (sql, arguments) = try SearchCompiler.compile(
+                    query, target: .versions, columns: "v.id", limit: query.limit + 1, offset: offset, plan: plan)
+                return try Int64.fetchAll(db, sql: sql, arguments: arguments)
+            }
+            let plan = try Self.versionPlan(db, query, wanted: offset + query.limit + 1)
+            var ids = try fetchIds(plan)
+            if case .walk(through: .some) = plan, ids.count <= query.limit {
+                // The newest versions walked held too few matches: the whole page is not among them.
+                ids = try fetchIds(nil)
+            }
             let page = Array(ids.prefix(query.limit))
             let rows = try Row.fetchAll(
                 db, sql: "\(VersionRecord.select) WHERE v.id IN (\(Rows.placeholders(page.count)))", arguments: StatementArguments(page)
@@ -30,6 +41,36 @@ extension SQLiteMetadataStore {
             return Page(
                 items: versions, nextPageToken: ids.count > query.limit ? PageToken(offset: offset + query.limit, query: fingerprint).encoded : nil)
         }
+    }
+
+    /// The fewest matches a clause may have for the search to be driven by it whatever else the search asks.
+    static let sparseMatches = 1_000
+
+    /// Chooses how a version search in the default order finds its rows.
+    ///
+    /// The matches of each tag, parameter and metric clause are counted by an index-only scan that stops at
+    /// ``sparseMatches``: a clause with fewer drives the search (its few matches are read and sorted). Otherwise every
+    /// clause matches many versions, and the search walks the newest versions in index order, checking each clause by
+    /// primary key and stopping at the page's last row; that walk is bounded to the newest `max(2,000, 40 × rows
+    /// wanted)` versions (matches down to about 2.5 % of the rows), and when they hold too few matches the caller runs
+    /// the search again with the default plan. Nil (the default plan) for searches that have no such clause or ask for
+    /// another order.
+    static func versionPlan(_ db: Database, _ query: SearchQuery, wanted: Int) throws -> SearchCompiler.Plan? {
+        guard query.order.isEmpty || query.order == [SearchOrder(key: .attribute(.creationTimestamp), ascending: false)] else { return nil }
+        var sparsest: (index: Int, count: Int)?
+        for (index, clause) in query.filter.clauses.enumerated() {
+            guard let (sql, arguments) = try SearchCompiler.candidateCount(clause, target: .versions, cap: sparseMatches) else { continue }
+            let count = try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+            if count < sparsest?.count ?? .max { sparsest = (index, count) }
+        }
+        guard let sparsest else { return nil }
+        if sparsest.count < sparseMatches { return .drive(sparsest.index) }
+        let budget = min(max(2_000, 40 * wanted), PageToken.maximumOffset)
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT created_at, version, id FROM versions ORDER BY created_at DESC, version DESC, id DESC LIMIT 1 OFFSET ?"),
+            arguments: [budget - 1]
+        )
+        return .walk(through: row.map { SearchCompiler.Position(createdAt: $0[0], version: $0[1], id: $0[2]) })
     }
 
     /// Checks the limit and the page token and compiles the query.

@@ -5,9 +5,10 @@ import SlipwayStore
 
 /// Compiles a ``SearchQuery`` to SQL over the schema of ``SQLiteMetadataStore``.
 ///
-/// Values never enter the SQL text: every value is a bound argument. One tag, parameter or metric clause
-/// becomes an `id IN (SELECT … WHERE key = ? AND value …)` subquery that its `(key, value, id)` index answers;
-/// the others become `EXISTS` checks by primary key on the candidates it yields. The query selects ids only.
+/// Values never enter the SQL text: every value is a bound argument. Under ``Plan/drive(_:)``, one tag, parameter or
+/// metric clause becomes an `id IN (SELECT … WHERE key = ? AND value …)` subquery that its `(key, value, id)` index
+/// answers, and the others become `EXISTS` checks by primary key on the candidates it yields; under ``Plan/walk(through:)``,
+/// every such clause is an `EXISTS` check on rows read in index order. The query selects ids only.
 struct SearchCompiler {
     enum Target: String {
         case models
@@ -27,11 +28,38 @@ struct SearchCompiler {
         self.target = target
     }
 
+    /// How a search with tag, parameter or metric clauses finds its rows.
+    enum Plan: Equatable {
+        /// Enumerate the matches of the clause at this index (`IN (SELECT …)` over its index), check the others per
+        /// row, then sort what matched: fast when that clause matches few rows.
+        case drive(Int)
+        /// Walk the rows in the order asked and check every clause per row (`EXISTS` by primary key), stopping at the
+        /// limit: fast when the clauses match many rows and an index gives the order. With a position, only the
+        /// versions up to it in the default order (newest first) are walked.
+        case walk(through: Position?)
+    }
+
+    /// A version's place in the default order: `created_at DESC, version DESC, id DESC`.
+    struct Position: Equatable {
+        var createdAt: Int64
+        var version: Int
+        var id: Int64
+    }
+
     /// `SELECT <columns> FROM … WHERE … ORDER BY … LIMIT ? OFFSET ?` and its arguments.
-    static func compile(_ query: SearchQuery, target: Target, columns: String, limit: Int, offset: Int) throws -> (String, StatementArguments) {
+    ///
+    /// - Parameter plan: How to find the rows; by default, driven by ``drivingClause(_:)``.
+    static func compile(
+        _ query: SearchQuery, target: Target, columns: String, limit: Int, offset: Int, plan: Plan? = nil
+    ) throws -> (String, StatementArguments) {
         var compiler = SearchCompiler(target: target)
-        let driver = drivingClause(query.filter.clauses)
-        for (index, clause) in query.filter.clauses.enumerated() { try compiler.add(clause, drives: index == driver) }
+        let plan = plan ?? drivingClause(query.filter.clauses).map(Plan.drive) ?? .walk(through: nil)
+        for (index, clause) in query.filter.clauses.enumerated() { try compiler.add(clause, drives: plan == .drive(index)) }
+        if case .walk(let position?) = plan, target == .versions {
+            // A row-value range on the `versions_created (created_at, version)` index: the walk stops at the position.
+            compiler.conditions.append("(v.created_at, v.version, v.id) >= (?, ?, ?)")
+            compiler.whereArguments += [position.createdAt, position.version, position.id]
+        }
         for order in query.order { try compiler.add(order) }
         compiler.addTieBreakers(defaultOrder: query.order.isEmpty)
         let from =
@@ -55,13 +83,7 @@ struct SearchCompiler {
     /// over the index); the other key-value clauses are checked per candidate row with `EXISTS`, which costs one
     /// primary-key lookup instead of materialising every row matching a broad condition such as `metrics.x > 0`.
     mutating func add(_ clause: SearchClause, drives: Bool) throws {
-        let table: String
-        let owner: String
-        let id: String
-        let condition: (String, StatementArguments)
-        let key: String
-        switch clause.key {
-        case .attribute(let attribute):
+        if case .attribute(let attribute) = clause.key {
             let column = try column(for: attribute)
             let (sql, arguments) =
                 switch column.kind {
@@ -72,6 +94,29 @@ struct SearchCompiler {
             conditions.append(sql)
             whereArguments += arguments
             return
+        }
+        guard let keyed = try keyedCondition(clause) else { return }
+        if drives {
+            conditions.append("\(keyed.id) IN (SELECT \(keyed.owner) FROM \(keyed.table) WHERE key = ? AND \(keyed.condition))")
+        } else {
+            conditions.append("EXISTS (SELECT 1 FROM \(keyed.table) WHERE \(keyed.owner) = \(keyed.id) AND key = ? AND \(keyed.condition))")
+        }
+        whereArguments += [keyed.key]
+        whereArguments += keyed.arguments
+    }
+
+    /// The table, owner column, owner id, key and value condition of a tag, parameter or metric clause; nil for an attribute.
+    func keyedCondition(
+        _ clause: SearchClause
+    ) throws -> (table: String, owner: String, id: String, key: String, condition: String, arguments: StatementArguments)? {
+        let table: String
+        let owner: String
+        let id: String
+        let condition: (String, StatementArguments)
+        let key: String
+        switch clause.key {
+        case .attribute:
+            return nil
         case .tag(let tag):
             (table, owner, id) =
                 switch target {
@@ -89,13 +134,17 @@ struct SearchCompiler {
             (table, owner, id, key) = ("version_metrics", "version_id", "v.id", metric)
             condition = try Self.numberCondition("value", clause, timestamp: false)
         }
-        if drives {
-            conditions.append("\(id) IN (SELECT \(owner) FROM \(table) WHERE key = ? AND \(condition.0))")
-        } else {
-            conditions.append("EXISTS (SELECT 1 FROM \(table) WHERE \(owner) = \(id) AND key = ? AND \(condition.0))")
-        }
-        whereArguments += [key]
-        whereArguments += condition.1
+        return (table, owner, id, key, condition.0, condition.1)
+    }
+
+    /// `SELECT count(*)` of the rows a tag, parameter or metric clause matches, counting at most `cap` (an index-only
+    /// scan of its `(key, value)` range that stops early); nil for an attribute clause.
+    static func candidateCount(_ clause: SearchClause, target: Target, cap: Int) throws -> (String, StatementArguments)? {
+        guard let keyed = try SearchCompiler(target: target).keyedCondition(clause) else { return nil }
+        var arguments: StatementArguments = [keyed.key]
+        arguments += keyed.arguments
+        arguments += [cap]
+        return ("SELECT count(*) FROM (SELECT 1 FROM \(keyed.table) WHERE key = ? AND \(keyed.condition) LIMIT ?)", arguments)
     }
 
     /// The clause to enumerate first: the first tag, parameter or metric clause that matches exact values
