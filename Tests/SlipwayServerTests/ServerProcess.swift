@@ -87,7 +87,15 @@ final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    func cleanUp() { try? FileManager.default.removeItem(at: folder) }
+    /// Stops the process if a failed expectation left it running, and removes its folder.
+    func cleanUp() {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
 
     /// One HTTP exchange with this server.
     func call(
