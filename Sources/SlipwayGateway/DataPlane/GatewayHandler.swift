@@ -15,6 +15,9 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var limit = 8 << 20
+    /// The request's target and the routing table, read once when its head arrives.
+    private var target: Target?
+    private var table = GatewayTable()
     private var overLimit = false
     private var upstreams: [GatewayTable.Backend: UpstreamConnection] = [:]
     private var mirrorUpstreams: [GatewayTable.Backend: UpstreamConnection] = [:]
@@ -30,7 +33,9 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             head = requestHead
             body = context.channel.allocator.buffer(capacity: 0)
             overLimit = false
-            limit = Self.target(of: requestHead.uri).flatMap { gateway.currentTable.endpoints[$0.endpoint]?.maxBodyBytes } ?? 8 << 20
+            target = Self.target(of: requestHead.uri)
+            table = gateway.currentTable
+            limit = target.flatMap { table.endpoints[$0.endpoint]?.maxBodyBytes } ?? 8 << 20
         case .body(var part):
             guard !overLimit else { return }
             if (body?.readableBytes ?? 0) + part.readableBytes > limit {
@@ -94,18 +99,16 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         if path == "/metrics" {
-            let table = gateway.currentTable
             let weights = table.endpoints.mapValues { $0.routes.split.weights }
             respond(
                 context, head: head, status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4")],
                 body: Data(gateway.metrics.prometheus(weights: weights).utf8))
             return
         }
-        guard let target = Self.target(of: head.uri) else {
+        guard let target else {
             respondError(context, head: head, status: .notFound, "no route for \(path); use /v2/models/{endpoint}/infer or /endpoints/{endpoint}/…")
             return
         }
-        let table = gateway.currentTable
         guard let endpoint = table.endpoints[target.endpoint] else {
             respondError(context, head: head, status: .notFound, "endpoint '\(target.endpoint)' does not exist")
             return
