@@ -34,16 +34,25 @@ public final class GatewayService: Sendable {
     /// The routing table for a set of endpoints. Deployments whose backend is not reachable by URL
     /// (supervised commands and built-in servers not yet running) have no backend: requests routed to
     /// them are answered 503, naming the variant.
-    public static func table(from endpoints: [Endpoint]) -> GatewayTable {
+    ///
+    /// - Parameter supervised: the ready replicas of supervised backends (commands and built-in
+    ///   servers), by endpoint and variant.
+    public static func table(from endpoints: [Endpoint], supervised: [String: [String: [GatewayTable.Backend]]] = [:]) -> GatewayTable {
         var table = GatewayTable()
         for endpoint in endpoints {
-            var backends: [String: GatewayTable.Backend] = [:]
+            var replicas: [String: [GatewayTable.Backend]] = [:]
             for deployment in endpoint.deployments {
-                if let backend = backend(for: deployment) { backends[deployment.variant] = backend }
+                if let backend = backend(for: deployment) {
+                    replicas[deployment.variant] = [backend]
+                } else if let ready = supervised[endpoint.name]?[deployment.variant] {
+                    replicas[deployment.variant] = ready
+                }
             }
             table.endpoints[endpoint.name] = GatewayTable.Endpoint(
-                routes: EndpointRoutes(endpoint), backends: backends, maxBodyBytes: endpoint.settings.maxBodyBytes,
-                stableVariant: endpoint.policy.stableVariant)
+                routes: EndpointRoutes(endpoint), replicas: replicas, maxBodyBytes: endpoint.settings.maxBodyBytes,
+                stableVariant: endpoint.policy.stableVariant,
+                timeout: .nanoseconds(Int64(endpoint.settings.timeoutSeconds * 1e9)),
+                featureLogging: endpoint.settings.featureLogging)
         }
         return table
     }

@@ -10,6 +10,9 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: schemaV2)
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: schemaV3)
+        }
         return migrator
     }
 
@@ -165,5 +168,32 @@ extension SQLiteMetadataStore {
             PRIMARY KEY (endpoint_id, variant)
         ) WITHOUT ROWID;
         CREATE INDEX deployments_version ON deployments(version_id);
+        """
+
+    /// The prediction log. Keyed by endpoint name, not by id: the log outlives an endpoint that is deleted and
+    /// recreated. One primary record per request id and endpoint, one mirror record per mirrored variant.
+    static let schemaV3 = """
+        CREATE TABLE predictions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            endpoint TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            variant TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            model_version TEXT NOT NULL,
+            sticky_key TEXT,
+            features TEXT,
+            prediction TEXT,
+            confidence REAL,
+            latency_ms REAL NOT NULL,
+            status INTEGER NOT NULL,
+            ground_truth TEXT,
+            outcome REAL,
+            feedback_at INTEGER,
+            feedback_by TEXT
+        );
+        CREATE UNIQUE INDEX predictions_request ON predictions(endpoint, request_id, kind, variant);
+        CREATE INDEX predictions_endpoint_id ON predictions(endpoint, id);
+        CREATE INDEX predictions_endpoint_ts ON predictions(endpoint, ts);
         """
 }

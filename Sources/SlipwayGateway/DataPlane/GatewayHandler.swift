@@ -22,6 +22,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var upstreams: [GatewayTable.Backend: UpstreamConnection] = [:]
     private var mirrorUpstreams: [GatewayTable.Backend: UpstreamConnection] = [:]
     private var mirrorsInFlight = 0
+    /// Spreads this connection's requests over a variant's replicas.
+    private var spread = Int.random(in: 0..<1024)
 
     init(gateway: Gateway) {
         self.gateway = gateway
@@ -136,20 +138,23 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             respondError(context, head: head, status: error.kind == .invalidArgument ? .badRequest : .serviceUnavailable, error.message)
             return
         }
-        guard let backend = endpoint.backends[decision.variant] else {
+        spread &+= 1
+        guard let backend = endpoint.backend(decision.variant, spread: spread) else {
             respondError(context, head: head, status: .serviceUnavailable, "variant '\(decision.variant)' of '\(target.endpoint)' has no ready backend")
             return
         }
         for mirror in decision.mirrors {
-            if let mirrorBackend = endpoint.backends[mirror] {
-                sendMirror(context, head: head, body: body, target: target, backend: mirrorBackend)
+            if let mirrorBackend = endpoint.backend(mirror, spread: spread) {
+                sendMirror(context, head: head, body: body, target: target, backend: mirrorBackend, timeout: endpoint.timeout)
                 gateway.metrics.recordMirror(endpoint: target.endpoint, variant: mirror)
             }
         }
         forward(
             context, head: head, body: body, target: target, variant: decision.variant, backend: backend, requestId: requestId,
-            started: NIODeadline.now(),
-            fallback: endpoint.stableVariant.flatMap { $0 == decision.variant ? nil : endpoint.backends[$0].map { ($0, endpoint.stableVariant!) } })
+            started: NIODeadline.now(), timeout: endpoint.timeout,
+            fallback: endpoint.stableVariant.flatMap { stable in
+                stable == decision.variant ? nil : endpoint.backend(stable, spread: spread).map { ($0, stable) }
+            })
     }
 
     private func upstreamHead(_ head: HTTPRequestHead, target: Target, backend: GatewayTable.Backend, requestId: String) -> HTTPRequestHead {
@@ -165,12 +170,12 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func forward(
         _ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, target: Target, variant: String,
-        backend: GatewayTable.Backend, requestId: String, started: NIODeadline, fallback: (GatewayTable.Backend, String)?
+        backend: GatewayTable.Backend, requestId: String, started: NIODeadline, timeout: TimeAmount, fallback: (GatewayTable.Backend, String)?
     ) {
         var prepared = upstreamHead(head, target: target, backend: backend, requestId: requestId)
         prepared.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
         let upstream = prepared
-        let timeout = gateway.upstreamTimeout
+        let timeout = min(timeout, gateway.upstreamTimeout)
         connection(to: backend, context: context, pool: \.upstreams)
             .flatMap { connection in connection.exchange(head: upstream, body: body, timeout: timeout) }
             .assumeIsolated()
@@ -186,7 +191,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                         gateway.counters.bump(\.retries)
                         forward(
                             context, head: head, body: body, target: target, variant: stableVariant, backend: stable, requestId: requestId,
-                            started: started, fallback: nil)
+                            started: started, timeout: timeout, fallback: nil)
                     } else {
                         gateway.metrics.record(endpoint: target.endpoint, variant: variant, micros: micros, failed: true)
                         respondError(context, head: head, status: .serviceUnavailable, "variant '\(variant)' is not reachable: \(reason)", requestId: requestId)
@@ -220,7 +225,9 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             .nonisolated()
     }
 
-    private func sendMirror(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, target: Target, backend: GatewayTable.Backend) {
+    private func sendMirror(
+        _ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?, target: Target, backend: GatewayTable.Backend, timeout: TimeAmount
+    ) {
         if let busy = mirrorUpstreams[backend], busy.isBusy || mirrorsInFlight >= gateway.mirrorQueueLimit {
             gateway.counters.bump(\.mirrorsDropped)
             return
@@ -231,7 +238,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         prepared.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
         prepared.headers.replaceOrAdd(name: "X-Slipway-Mirrored", value: "1")
         let upstream = prepared
-        let timeout = gateway.upstreamTimeout
+        let timeout = min(timeout, gateway.upstreamTimeout)
         connection(to: backend, context: context, pool: \.mirrorUpstreams)
             .flatMap { $0.exchange(head: upstream, body: body, timeout: timeout) }
             .assumeIsolated()
