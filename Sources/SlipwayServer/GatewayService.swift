@@ -14,10 +14,10 @@ public final class GatewayService: Sendable {
     let logger: Logger
     private let reloads = Mutex(0)
 
-    public init(store: any EndpointStore, logger: Logger) {
+    public init(store: any EndpointStore, logger: Logger, predictions: (any PredictionSink)? = nil) {
         self.store = store
         self.logger = logger
-        self.gateway = Gateway(logger: logger)
+        self.gateway = Gateway(logger: logger, predictions: predictions)
     }
 
     /// Reads every endpoint and installs the routing table built from them.

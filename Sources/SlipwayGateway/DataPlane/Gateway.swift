@@ -23,13 +23,16 @@ public final class Gateway: Sendable {
     private let serverChannel: NIOLockedValueBox<(any Channel)?>
     /// The most mirrored requests one client connection keeps in flight; more are dropped and counted.
     let mirrorQueueLimit: Int
-    /// How long an upstream may take to answer.
+    /// How long an upstream may take to answer, at most (an endpoint's own timeout may be shorter).
     let upstreamTimeout: TimeAmount
+    /// Where answered requests are logged, if anywhere.
+    let predictions: (any PredictionSink)?
 
     public init(
         table: GatewayTable = GatewayTable(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
-        mirrorQueueLimit: Int = 64, upstreamTimeout: TimeAmount = .seconds(30)
+        mirrorQueueLimit: Int = 64, upstreamTimeout: TimeAmount = .seconds(3600), predictions: (any PredictionSink)? = nil
     ) {
+        self.predictions = predictions
         self.table = NIOLockedValueBox(table)
         self.group = group
         self.logger = logger
