@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts a real `slipway server` on a free port and drives it with the official mlflow client
-# and with schemathesis (generated requests from /api/v1/openapi.json). Any failure fails CI.
+# and with schemathesis (generated requests from /api/v1/openapi.json); puts the gateway of a
+# server of its own in front of real MLServer backends and drives it with the official Triton
+# client. Any failure fails CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(swift build --show-bin-path)/slipway
@@ -16,6 +18,9 @@ export SLIPWAY_URL="$URL" SLIPWAY_ADMIN_TOKEN="$TOKEN"
 
 echo "mlflow client against $URL"
 .venvs/mlflow/bin/python tools/compat/mlflow_client_test.py
+
+echo "Triton client through the gateway to MLServer (a server of its own)"
+SLIPWAY_BIN="$BIN" timeout --kill-after=30 300 .venvs/mlserver/bin/python tools/compat/mlserver_gateway_test.py
 
 echo "schemathesis against $URL/api/v1/openapi.json"
 bash tools/compat/schemathesis.sh
