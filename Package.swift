@@ -79,7 +79,9 @@ let package = Package(
                 "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayGateway", "SlipwayModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -118,6 +120,17 @@ let package = Package(
             path: "Benchmarks/StatsBench",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SlipwayRollout",
+            dependencies: ["SlipwayCore", "SlipwayStats", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "JudgeBench", dependencies: ["SlipwayRollout", "SlipwayStats"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SlipwayRolloutTests",
+            dependencies: ["SlipwayRollout", "SlipwayCore", "SlipwayStats"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SlipwayStatsTests",
             dependencies: ["SlipwayStats"],
@@ -127,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "SlipwayGatewayTests",
             dependencies: [
-                "SlipwayCore", "SlipwayGateway",
+                "SlipwayCore", "SlipwayGateway", "SlipwayStore", "SlipwayStoreSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "SlipwayServerTests",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayModels",
+                "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

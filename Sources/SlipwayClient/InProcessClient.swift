@@ -3,7 +3,7 @@ public import SlipwayCore
 public import SlipwayRegistry
 public import SlipwayServer
 public import SlipwayStore
-import SlipwayGateway
+public import SlipwayGateway
 
 /// Works directly on a data folder, as the local OS user with the admin role.
 public struct InProcessClient: SlipwayClient {
@@ -133,6 +133,17 @@ public struct InProcessClient: SlipwayClient {
     }
     public func route(endpoint: String, header: String, value: String, to variant: String?) async throws -> EndpointStatus {
         EndpointStatus(endpoint: try await endpointService.route(endpoint, header: header, value: value, to: variant, by: principal))
+    }
+
+    public func feedback(endpoint: String, requestId: String, groundTruth: String?, outcome: Double?) async throws -> PredictionRecord {
+        try await endpointService.feedback(
+            endpoint: endpoint, FeedbackItem(requestId: requestId, groundTruth: groundTruth, outcome: outcome), by: principal)
+    }
+    public func feedback(endpoint: String, items: [FeedbackItem]) async throws -> [FeedbackResult] {
+        try await endpointService.feedback(endpoint: endpoint, batch: items, by: principal)
+    }
+    public func predictions(endpoint: String, since: Date?, limit: Int, pageToken: String?) async throws -> Page<PredictionRecord> {
+        try await endpointService.predictions(endpoint: endpoint, since: since, limit: limit, pageToken: pageToken, by: principal)
     }
 
     public func audit(model: String?, limit: Int) async throws -> [AuditEvent] {

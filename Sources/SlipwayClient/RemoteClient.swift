@@ -6,7 +6,7 @@ import NIOHTTP1
 public import SlipwayCore
 public import SlipwayRegistry
 public import SlipwayStore
-import SlipwayGateway
+public import SlipwayGateway
 
 /// Talks to a `slipway server` over HTTP with a bearer token.
 public struct RemoteClient: SlipwayClient {
@@ -382,6 +382,30 @@ public struct RemoteClient: SlipwayClient {
             var variant: String?
         }
         return try await send(.PUT, e(endpoint) + "/traffic/routes", body: Body(header: header, value: value, variant: variant), as: EndpointStatus.self)
+    }
+
+    // MARK: Prediction log
+
+    public func feedback(endpoint: String, requestId: String, groundTruth: String?, outcome: Double?) async throws -> PredictionRecord {
+        try await send(
+            .POST, e(endpoint) + "/feedback", body: FeedbackItem(requestId: requestId, groundTruth: groundTruth, outcome: outcome),
+            as: PredictionRecord.self)
+    }
+    public func feedback(endpoint: String, items: [FeedbackItem]) async throws -> [FeedbackResult] {
+        struct Body: Encodable { var feedback: [FeedbackItem] }
+        struct Results: Decodable { var results: [FeedbackResult] }
+        return try await send(.POST, e(endpoint) + "/feedback", body: Body(feedback: items), as: Results.self).results
+    }
+    public func predictions(endpoint: String, since: Date?, limit: Int, pageToken: String?) async throws -> Page<PredictionRecord> {
+        struct PredictionPage: Decodable {
+            var predictions: [PredictionRecord]
+            var nextPageToken: String?
+        }
+        var query = [("limit", String(limit))]
+        if let since { query.append(("since", Timestamp.format(since))) }
+        if let pageToken { query.append(("pageToken", pageToken)) }
+        let page = try await send(.GET, e(endpoint) + "/predictions", query: query, as: PredictionPage.self)
+        return Page(items: page.predictions, nextPageToken: page.nextPageToken)
     }
 
     // MARK: Stages, audit, tokens

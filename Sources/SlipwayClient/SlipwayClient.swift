@@ -3,6 +3,7 @@ public import SlipwayCore
 public import SlipwayRegistry
 public import SlipwayStore
 public import SlipwayGateway
+public import SlipwayServer
 
 /// Everything the CLI asks of Slipway. Two implementations: ``InProcessClient`` on the embedded
 /// store in `./.slipway/`, and ``RemoteClient`` over HTTP against a `slipway server`. Both return
@@ -61,6 +62,14 @@ public protocol SlipwayClient: Sendable {
     func mirror(endpoint: String, to variant: String, percent: Double) async throws -> EndpointStatus
     func route(endpoint: String, header: String, value: String, to variant: String?) async throws -> EndpointStatus
 
+    // Prediction log
+    /// Attaches ground truth (`groundTruth`) and/or an outcome to the logged answer of a request; returns the updated record.
+    func feedback(endpoint: String, requestId: String, groundTruth: String?, outcome: Double?) async throws -> PredictionRecord
+    /// Attaches up to 1,000 items at once; each is answered on its own (the updated record, or why it was refused).
+    func feedback(endpoint: String, items: [FeedbackItem]) async throws -> [FeedbackResult]
+    /// One page of an endpoint's prediction log in log order, optionally from an instant on (`limit` 1…10,000).
+    func predictions(endpoint: String, since: Date?, limit: Int, pageToken: String?) async throws -> Page<PredictionRecord>
+
     // Audit and tokens
     func audit(model: String?, limit: Int) async throws -> [AuditEvent]
     func createToken(name: String, role: Role) async throws -> AccessTokens.Issued
@@ -71,11 +80,15 @@ public struct EndpointStatus: Sendable, Codable {
     public var endpoint: Endpoint
     public var weights: [String: Double]
     public var live: [String: VariantMetrics]
+    /// The replicas of supervised backends (commands and built-in servers) by variant; nil in-process
+    /// and for endpoints without one.
+    public var backends: [String: BackendStatus]?
 
-    public init(endpoint: Endpoint, live: [String: VariantMetrics] = [:]) {
+    public init(endpoint: Endpoint, live: [String: VariantMetrics] = [:], backends: [String: BackendStatus]? = nil) {
         self.endpoint = endpoint
         self.weights = endpoint.policy.split.weights
         self.live = live
+        self.backends = backends
     }
 }
 

@@ -52,7 +52,17 @@ public enum SlipwayServer {
         RegistryController(registry: services.registry).addRoutes(to: v1)
         ArtifactController(artifacts: services.artifacts).addRoutes(to: v1)
         TokenController(tokens: services.tokens).addRoutes(to: v1)
-        EndpointController(service: services.endpoints, live: { gateway?.gateway.metrics.snapshot(endpoint: $0) ?? [:] }).addRoutes(to: v1)
+        EndpointController(
+            service: services.endpoints, live: { gateway?.gateway.metrics.snapshot(endpoint: $0) ?? [:] },
+            onFeedback: { record in
+                // An answer the gateway gave before routing (an unknown variant, a malformed body) belongs to no variant.
+                guard !record.variant.isEmpty else { return }
+                gateway?.gateway.metrics.recordFeedback(
+                    endpoint: record.endpoint, variant: record.variant, outcome: record.feedback?.outcome,
+                    correct: EndpointService.isCorrect(record))
+            },
+            backends: { gateway?.backendSupervisor?.status(endpoint: $0) }
+        ).addRoutes(to: v1)
         MLflowController(registry: services.registry).addRoutes(to: router.group("api/2.0/mlflow"))
         MLflowController(registry: services.registry).addRoutes(to: router.group("ajax-api/2.0/mlflow"))
         return router
@@ -75,8 +85,14 @@ public enum SlipwayServer {
         let local = try await services.tokens.create(
             name: owner.isEmpty ? "local" : owner, role: .admin, by: Principal(name: "slipway", role: .admin))
         let announcementFile = configuration.dataDir.appendingPathComponent("server.json")
-        let gateway = GatewayService(store: services.metadata, logger: logger)
+        let predictionLog = PredictionLog(store: services.metadata, logger: logger)
+        let gateway = GatewayService(store: services.metadata, logger: logger, predictions: predictionLog)
         services.endpointChanges.add { await gateway.reload() }
+        let supervisor = BackendSupervisor(
+            store: services.metadata, artifacts: services.artifacts, configuration: .init(dataDir: configuration.dataDir), logger: logger,
+            onChange: { await gateway.replicasChanged() })
+        gateway.attach(supervisor)
+        services.endpointChanges.add { supervisor.reconcile() }
         await gateway.reload()
         let gatewayPort = try await gateway.gateway.start(host: configuration.gatewayHost, port: configuration.gatewayPort)
         let gatewayHost = configuration.gatewayHost == "0.0.0.0" ? "127.0.0.1" : configuration.gatewayHost
@@ -102,7 +118,7 @@ public enum SlipwayServer {
             logger: logger
         )
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [supervisor, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         defer {
             removeAnnouncement(announcementFile)
         }
@@ -110,9 +126,12 @@ public enum SlipwayServer {
             try await group.run()
         } catch {
             await gateway.gateway.stop()
+            await predictionLog.close()
             throw error
         }
+        // The gateway first, so that every answer it gave is in the log before the log's last write.
         await gateway.gateway.stop()
+        await predictionLog.close()
         try? await services.tokens.revoke(id: local.id, by: Principal(name: "slipway", role: .admin))
     }
 

@@ -51,6 +51,13 @@ public enum MetadataStoreConformance {
         ("searchInvalidPageTokens", searchInvalidPageTokens),
         ("searchLimitBounds", searchLimitBounds),
         ("hostileStrings", hostileStrings),
+        ("predictionsRoundTrip", predictionsRoundTrip),
+        ("predictionsSkipDuplicates", predictionsSkipDuplicates),
+        ("predictionsPaging", predictionsPaging),
+        ("predictionsLimitsAndTokens", predictionsLimitsAndTokens),
+        ("feedbackAttachesToPrimary", feedbackAttachesToPrimary),
+        ("predictionsOfOtherEndpointsInvisible", predictionsOfOtherEndpointsInvisible),
+        ("hostilePredictionStrings", hostilePredictionStrings),
     ]
 
     // MARK: Helpers

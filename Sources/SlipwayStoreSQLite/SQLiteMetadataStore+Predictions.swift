@@ -4,6 +4,11 @@ public import SlipwayCore
 public import SlipwayStore
 
 /// The prediction log in the table of migration `v3`.
+///
+/// What SQLite cannot keep as given is made storable rather than dropped, so that one odd answer never
+/// costs a batch: a NUL character in text (SQLite reads bound text only up to its first NUL) becomes
+/// U+FFFD, a confidence that is not a finite number becomes nil, and a latency that is not one becomes 0
+/// (JSON has no NaN or infinity, so such values could not be listed either).
 extension SQLiteMetadataStore {
     public func appendPredictions(_ records: [PredictionRecord]) async throws {
         guard !records.isEmpty else { return }
@@ -16,30 +21,40 @@ extension SQLiteMetadataStore {
                     """)
             for r in records {
                 try statement.execute(arguments: [
-                    r.endpoint, r.requestId, r.kind.rawValue, r.variant, Timestamp.millis(r.timestamp), r.modelVersion, r.stickyKey,
-                    r.features, r.prediction, r.confidence, r.latencyMs, r.status, r.feedback?.groundTruth, r.feedback?.outcome,
-                    r.feedback.map { Timestamp.millis($0.receivedAt) }, r.feedback?.by,
+                    Self.storable(r.endpoint), Self.storable(r.requestId), r.kind.rawValue, Self.storable(r.variant), Timestamp.millis(r.timestamp),
+                    Self.storable(r.modelVersion), r.stickyKey.map(Self.storable), r.features.map(Self.storable), r.prediction.map(Self.storable),
+                    r.confidence.flatMap(Self.finite), r.latencyMs.isFinite ? r.latencyMs : 0, r.status,
+                    r.feedback?.groundTruth.map(Self.storable), r.feedback?.outcome.flatMap(Self.finite),
+                    r.feedback.map { Timestamp.millis($0.receivedAt) }, r.feedback.map { Self.storable($0.by) },
                 ])
             }
         }
     }
 
     public func attachFeedback(endpoint: String, requestId: String, feedback: Feedback) async throws -> PredictionRecord {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE predictions SET ground_truth = ?, outcome = ?, feedback_at = ?, feedback_by = ?
-                    WHERE endpoint = ? AND request_id = ? AND kind = 'primary'
-                    """,
-                arguments: [feedback.groundTruth, feedback.outcome, Timestamp.millis(feedback.receivedAt), feedback.by, endpoint, requestId])
-            guard db.changesCount > 0,
-                let row = try Row.fetchOne(
-                    db, sql: "\(Self.predictionColumns) WHERE endpoint = ? AND request_id = ? AND kind = 'primary'",
-                    arguments: [endpoint, requestId])
+        if let outcome = feedback.outcome, !outcome.isFinite {
+            throw StoreError(.invalidArgument, "the outcome must be a finite number, got \(outcome)")
+        }
+        if let label = feedback.groundTruth, label.utf8.contains(0) {
+            throw StoreError(.invalidArgument, "the ground truth must not contain NUL characters")
+        }
+        let endpoint = Self.storable(endpoint)
+        let requestId = Self.storable(requestId)
+        return try await write { db in
+            // The primary record is the answer the caller got; a mirrored copy of the same request never takes feedback.
+            guard
+                let id = try Int64.fetchOne(db, sql: Self.primaryRecordSQL, arguments: [endpoint, requestId])
             else {
                 throw StoreError(
                     .notFound,
-                    "endpoint '\(endpoint)' has no logged request '\(requestId)'; the gateway logs a request within a fraction of a second of answering it")
+                    "endpoint '\(endpoint)' has no logged request '\(requestId)'; the gateway logs a request within a fraction of a second of answering it"
+                )
+            }
+            try db.execute(
+                sql: "UPDATE predictions SET ground_truth = ?, outcome = ?, feedback_at = ?, feedback_by = ? WHERE id = ?",
+                arguments: [feedback.groundTruth, feedback.outcome, Timestamp.millis(feedback.receivedAt), Self.storable(feedback.by), id])
+            guard let row = try Row.fetchOne(db, sql: "\(Self.predictionColumns) WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.internal, "the prediction record of request '\(requestId)' vanished while feedback was attached")
             }
             return Self.prediction(row)
         }
@@ -49,18 +64,24 @@ extension SQLiteMetadataStore {
         guard (1...10_000).contains(limit) else {
             throw StoreError(.invalidArgument, "the page size must be between 1 and 10000, got \(limit)")
         }
-        let fingerprint = "predictions:\(endpoint):\(since.map { String(Timestamp.millis($0)) } ?? "")"
-        let after = try pageToken.map { Int64(try PageToken.decode($0, fingerprint: fingerprint).offset) } ?? 0
+        let endpoint = Self.storable(endpoint)
+        let sinceMillis = since.map(Timestamp.millis)
+        let fingerprint = Self.predictionsFingerprint(endpoint: endpoint, sinceMillis: sinceMillis)
+        let after = try pageToken.map { Int64(try PageToken.decode($0, fingerprint: fingerprint).offset) }
         return try await read { db in
-            var sql = "\(Self.predictionColumns) WHERE endpoint = ? AND id > ?"
-            var arguments: StatementArguments = [endpoint, after]
-            if let since {
-                sql += " AND ts >= ?"
-                _ = arguments.append(contentsOf: [Timestamp.millis(since)])
+            var lowerBound = after ?? 0
+            if after == nil, let sinceMillis {
+                // The first page of a time window starts at the window's oldest record, found on the time index, so the
+                // scan in log order below does not walk through everything logged before the window.
+                guard let first = try Int64.fetchOne(db, sql: Self.windowStartSQL, arguments: [endpoint, sinceMillis]) else {
+                    return Page(items: [], nextPageToken: nil)
+                }
+                lowerBound = first - 1
             }
-            sql += " ORDER BY id LIMIT ?"
+            var arguments: StatementArguments = [endpoint, lowerBound]
+            if let sinceMillis { _ = arguments.append(contentsOf: [sinceMillis]) }
             _ = arguments.append(contentsOf: [limit + 1])
-            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
+            let rows = try Row.fetchAll(db, sql: Self.pageSQL(since: sinceMillis != nil), arguments: arguments)
             let items = rows.prefix(limit).map(Self.prediction)
             let next: String? =
                 rows.count > limit
@@ -68,6 +89,49 @@ extension SQLiteMetadataStore {
             return Page(items: items, nextPageToken: next)
         }
     }
+
+    /// The id of a request's primary record. `+id` keeps the planner on the request index: ordering by the bare id
+    /// would have it walk the endpoint's whole log in id order instead.
+    static let primaryRecordSQL = "SELECT id FROM predictions WHERE endpoint = ? AND request_id = ? AND kind = 'primary' ORDER BY +id LIMIT 1"
+
+    /// The oldest record of a time window, found on the (endpoint, ts) index.
+    static let windowStartSQL = "SELECT MIN(id) FROM predictions WHERE endpoint = ? AND ts >= ?"
+
+    /// A page in log order after an id. `+ts` keeps the planner on the (endpoint, id) index, so rows come in log order
+    /// without sorting the whole window first.
+    static func pageSQL(since: Bool) -> String {
+        "\(predictionColumns) WHERE endpoint = ? AND id > ?\(since ? " AND +ts >= ?" : "") ORDER BY id LIMIT ?"
+    }
+
+    /// The query plans of the prediction log's lookups (`EXPLAIN QUERY PLAN`), by query: what the indexes are for.
+    package func predictionQueryPlans() async throws -> [String: String] {
+        try await read { db in
+            var plans: [String: String] = [:]
+            let queries: [(String, String, StatementArguments)] = [
+                ("feedback", Self.primaryRecordSQL, ["e", "r"]), ("window", Self.windowStartSQL, ["e", 0]),
+                ("page", Self.pageSQL(since: false), ["e", 0, 10]), ("windowPage", Self.pageSQL(since: true), ["e", 0, 0, 10]),
+            ]
+            for (name, sql, arguments) in queries {
+                plans[name] = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+                    .joined(separator: "; ")
+            }
+            return plans
+        }
+    }
+
+    /// What a page token of the prediction log belongs to: the endpoint and the start of the window, hashed so
+    /// that no name can make a token long or two queries share one.
+    static func predictionsFingerprint(endpoint: String, sinceMillis: Int64?) -> String {
+        let query = "\(endpoint)\u{0}\(sinceMillis.map(String.init) ?? "-")"
+        return "predictions:" + Digest(of: Data(query.utf8)).hex.prefix(32)
+    }
+
+    /// Text as SQLite can keep it: NUL characters (where SQLite would cut the text) become U+FFFD.
+    static func storable(_ text: String) -> String {
+        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+
+    static func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
 
     static let predictionColumns = """
         SELECT id, endpoint, request_id, kind, variant, ts, model_version, sticky_key, features, prediction, confidence, latency_ms,
@@ -82,7 +146,8 @@ extension SQLiteMetadataStore {
             kind: PredictionRecord.Kind(rawValue: row["kind"]) ?? .primary, features: row["features"], prediction: row["prediction"],
             confidence: row["confidence"], latencyMs: row["latency_ms"], status: row["status"],
             feedback: feedbackAt.map { at in
-                Feedback(groundTruth: row["ground_truth"], outcome: row["outcome"], receivedAt: Timestamp.date(millis: at), by: row["feedback_by"] ?? "")
+                Feedback(
+                    groundTruth: row["ground_truth"], outcome: row["outcome"], receivedAt: Timestamp.date(millis: at), by: row["feedback_by"] ?? "")
             })
     }
 }

@@ -15,7 +15,7 @@ struct Slipway: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, ServerCommand.self, ModelsCommand.self, VersionsCommand.self, AliasCommand.self, StageCommand.self,
             SearchCommand.self, AuditCommand.self, TokenCommand.self, EndpointsCommand.self, DeployCommand.self, TrafficCommand.self,
-            TrainCommand.self, EvaluateCommand.self, ServeModelCommand.self,
+            PredictionsCommand.self, TrainCommand.self, EvaluateCommand.self, ServeModelCommand.self,
             StatsCommand.self,
         ]
     )

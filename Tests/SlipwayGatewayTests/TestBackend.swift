@@ -6,8 +6,11 @@ import NIOHTTP1
 import NIOPosix
 
 /// A real HTTP model server stand-in on 127.0.0.1, port 0: answers every request with JSON naming
-/// itself and echoing the path and request id it saw, and counts requests. `delay` makes it slow.
+/// itself and echoing the path and request id it saw, and counts requests. `delay` makes it slow;
+/// `answer`, when given, computes the response body from the request path and body instead.
 final class TestBackend: Sendable {
+    typealias Answer = @Sendable (_ uri: String, _ body: Data) -> Data
+
     let name: String
     let port: Int
     private let channel: any Channel
@@ -15,7 +18,7 @@ final class TestBackend: Sendable {
 
     var requests: [(uri: String, requestId: String?, mirrored: Bool)] { seen.withLockedValue { $0 } }
 
-    init(name: String, delay: TimeAmount = .zero) async throws {
+    init(name: String, delay: TimeAmount = .zero, answer: Answer? = nil) async throws {
         self.name = name
         let box = seen
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -23,7 +26,7 @@ final class TestBackend: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(name: name, delay: delay, seen: box))
+                    try channel.pipeline.syncOperations.addHandler(Handler(name: name, delay: delay, answer: answer, seen: box))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -37,26 +40,31 @@ final class TestBackend: Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         let name: String
         let delay: TimeAmount
+        let answer: Answer?
         let seen: NIOLockedValueBox<[(uri: String, requestId: String?, mirrored: Bool)]>
         var head: HTTPRequestHead?
+        var received = ByteBuffer()
 
-        init(name: String, delay: TimeAmount, seen: NIOLockedValueBox<[(uri: String, requestId: String?, mirrored: Bool)]>) {
+        init(name: String, delay: TimeAmount, answer: Answer?, seen: NIOLockedValueBox<[(uri: String, requestId: String?, mirrored: Bool)]>) {
             self.name = name
             self.delay = delay
+            self.answer = answer
             self.seen = seen
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head(let h): head = h
-            case .body: break
+            case .head(let h):
+                head = h
+                received.clear()
+            case .body(var part): received.writeBuffer(&part)
             case .end:
                 guard let head else { return }
                 let requestId = head.headers.first(name: "X-Request-Id")
                 let mirrored = head.headers.first(name: "X-Slipway-Mirrored") != nil
                 seen.withLockedValue { $0.append((head.uri, requestId, mirrored)) }
                 let object: [String: Any] = ["backend": name, "uri": head.uri, "requestId": requestId ?? ""]
-                let body = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                let body = answer?(head.uri, Data(buffer: received)) ?? (try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
                 let reply: @Sendable () -> Void = { [context = NIOLoopBound(context, eventLoop: context.eventLoop), name] in
                     let context = context.value
                     var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(body.count)), ("X-Backend", name)])

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SlipwayCore
+import SlipwayStore
 import Testing
 
 @testable import SlipwayServer
@@ -17,7 +18,11 @@ struct OpenAPIDocumentTests {
         let document = try OpenAPI()
         #expect(document.root["openapi"]?.string == "3.1.0")
         #expect(document.root["components"]?["securitySchemes"]?["bearerAuth"]?["scheme"]?.string == "bearer")
-        for name in ["RegisteredModel", "ModelVersion", "Lineage", "AliasEvent", "AuditEvent", "Approval", "StoredObject", "ModelPage", "Error"] {
+        let names = [
+            "RegisteredModel", "ModelVersion", "Lineage", "AliasEvent", "AuditEvent", "Approval", "StoredObject", "ModelPage", "Error",
+            "PredictionRecord", "Feedback", "FeedbackRequest", "FeedbackBatchRequest", "FeedbackResults", "PredictionPage",
+        ]
+        for name in names {
             #expect(document.root["components"]?["schemas"]?[name] != nil, "components.schemas.\(name) is missing")
         }
         var references: [String] = []
@@ -274,6 +279,54 @@ struct OpenAPIDocumentTests {
             #expect(switched["weights"]?["stable"]?.number == 100)
             _ = try await checker.call("GET", "/api/v1/endpoints/fraud-api", token: viewerToken, expect: 200)
             _ = try await checker.call("GET", "/api/v1/endpoints/nope", token: admin, expect: 404)
+
+            // The prediction log and feedback. The gateway logs real answers; these records are written to the store directly.
+            let store = try SlipwayServices.open(SlipwayConfiguration(dataDir: server.dataDir), logger: Logger(label: "test")).metadata
+            let logged = (1...3).map { index in
+                PredictionRecord(
+                    requestId: "req-\(index)", timestamp: Date(timeIntervalSince1970: 1_790_000_000 + Double(index)), endpoint: "fraud-api",
+                    variant: "stable", modelVersion: "fraud@1", stickyKey: index == 1 ? "acct-1" : nil, features: #"{"amount":[12.5]}"#,
+                    prediction: "1", confidence: 0.9, latencyMs: 3.5, status: 200)
+            }
+            let mirrored = PredictionRecord(
+                requestId: "req-1", timestamp: Date(timeIntervalSince1970: 1_790_000_001), endpoint: "fraud-api", variant: "canary",
+                modelVersion: "fraud@1", kind: .mirror, latencyMs: 4, status: 200)
+            try await store.appendPredictions(logged + [mirrored])
+            let firstPage = try await checker.call("GET", "/api/v1/endpoints/fraud-api/predictions?limit=2", token: viewerToken, expect: 200)
+            #expect(firstPage["predictions"]?.array?.count == 2)
+            let pageToken = try #require(firstPage["nextPageToken"]?.string)
+            let secondPage = try await checker.call(
+                "GET", "/api/v1/endpoints/fraud-api/predictions?limit=2&pageToken=" + query(pageToken), token: viewerToken, expect: 200)
+            #expect(secondPage["predictions"]?.array?.compactMap { $0["kind"]?.string } == ["primary", "mirror"])
+            #expect(secondPage["nextPageToken"] == nil)
+            let recent = try await checker.call(
+                "GET", "/api/v1/endpoints/fraud-api/predictions?since=" + query("2026-09-21T14:13:22Z"), token: admin, expect: 200)
+            #expect(recent["predictions"]?.array?.compactMap { $0["requestId"]?.string } == ["req-2", "req-3"])
+            _ = try await checker.call("GET", "/api/v1/endpoints/fraud-api/predictions?limit=0", token: admin, expect: 400)
+            _ = try await checker.call("GET", "/api/v1/endpoints/fraud-api/predictions?since=yesterday", token: admin, expect: 400)
+            _ = try await checker.call("GET", "/api/v1/endpoints/fraud-api/predictions?pageToken=forged", token: admin, expect: 400)
+            _ = try await checker.call("GET", "/api/v1/endpoints/nope/predictions", token: admin, expect: 404)
+            _ = try await checker.call("GET", "/api/v1/endpoints/fraud-api/predictions", token: nil, expect: 401)
+            let labelled = try await checker.call(
+                "POST", "/api/v1/endpoints/fraud-api/feedback", token: admin, json: #"{"requestId": "req-1", "groundTruth": 1, "outcome": 250.0}"#,
+                expect: 200)
+            #expect(labelled["feedback"]?["groundTruth"]?.string == "1")
+            #expect(labelled["kind"]?.string == "primary")
+            let batch = try await checker.call(
+                "POST", "/api/v1/endpoints/fraud-api/feedback", token: admin,
+                json: #"{"feedback": [{"requestId": "req-2", "groundTruth": "0"}, {"requestId": "req-9", "outcome": 1}, {"requestId": "", "outcome": 1}]}"#,
+                expect: 200)
+            #expect(batch["results"]?.array?.map { $0["record"] != nil } == [true, false, false])
+            #expect(batch["results"]?.array?.compactMap { $0["error"]?["code"]?.string } == ["not_found", "invalid_argument"])
+            _ = try await checker.call(
+                "POST", "/api/v1/endpoints/fraud-api/feedback", token: viewerToken, json: #"{"requestId": "req-1", "outcome": 1}"#, expect: 403)
+            _ = try await checker.call("POST", "/api/v1/endpoints/fraud-api/feedback", token: nil, json: #"{"requestId": "req-1", "outcome": 1}"#, expect: 401)
+            _ = try await checker.call(
+                "POST", "/api/v1/endpoints/fraud-api/feedback", token: admin, json: #"{"requestId": "req-9", "outcome": 1}"#, expect: 404)
+            _ = try await checker.call("POST", "/api/v1/endpoints/nope/feedback", token: admin, json: #"{"requestId": "req-1", "outcome": 1}"#, expect: 404)
+            _ = try await checker.call("POST", "/api/v1/endpoints/fraud-api/feedback", token: admin, json: #"{"requestId": "req-1"}"#, expect: 400)
+            _ = try await checker.call("POST", "/api/v1/endpoints/fraud-api/feedback", token: admin, json: #"{"requestId": "req-1", "outcome": "x"}"#, expect: 400)
+            _ = try await checker.call("POST", "/api/v1/endpoints/fraud-api/feedback", token: admin, json: "not json", expect: 400)
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/versions/1", token: admin, expect: 409)
             _ = try await checker.call(
                 "PUT", "/api/v1/endpoints/fraud-api/traffic/mirror", token: admin, json: #"{"variant": "canary", "percent": 0}"#, expect: 200)
@@ -485,6 +538,8 @@ struct ConformanceChecker {
 struct LiveServer: Sendable {
     let url: String
     let adminToken: String
+    /// The server's data folder; a test may open its store next to the server (SQLite in WAL mode allows it).
+    let dataDir: URL
 
     func send(
         _ method: String, _ target: String, token: String?, json: String? = nil, bytes: [UInt8]? = nil
@@ -549,7 +604,7 @@ func withLiveServer<T: Sendable>(_ body: (LiveServer) async throws -> T) async t
             _ = try await group.next()
             throw GenericError(.unavailable, "the server stopped before it listened")
         }
-        let result = try await body(LiveServer(url: url, adminToken: token))
+        let result = try await body(LiveServer(url: url, adminToken: token, dataDir: configuration.dataDir))
         group.cancelAll()
         return result
     }

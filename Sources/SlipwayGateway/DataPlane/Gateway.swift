@@ -13,12 +13,16 @@ import Synchronization
 /// connection and backend (on the same event loop, so no thread hops), and mirrors a share of the
 /// traffic asynchronously. The routing table is swapped atomically with ``update(_:)``: a request
 /// in flight finishes on the table it started with.
+///
+/// A client that sends nothing for ``idleTimeout`` while no answer is due (an idle keep-alive
+/// connection, or one stalled in the middle of a request head or body) is disconnected; a backend that
+/// does not answer within its endpoint's timeout gets its connection closed and the client a 504.
 public final class Gateway: Sendable {
     private let table: NIOLockedValueBox<GatewayTable>
     private let group: any EventLoopGroup
     let counters: GatewayCounters
-    /// Per-variant request counts, errors and latency.
-    public let metrics = LiveMetrics()
+    /// Per-variant request counts, errors, latency, predictions and outcomes.
+    public let metrics: LiveMetrics
     let logger: Logger
     private let serverChannel: NIOLockedValueBox<(any Channel)?>
     /// The most mirrored requests one client connection keeps in flight; more are dropped and counted.
@@ -27,12 +31,28 @@ public final class Gateway: Sendable {
     let upstreamTimeout: TimeAmount
     /// Where answered requests are logged, if anywhere.
     let predictions: (any PredictionSink)?
+    /// How long a client connection may send nothing while no answer is due before it is closed.
+    public let idleTimeout: TimeAmount
+    /// Requests (and mirrored copies) received and not answered yet; ``stop(gracePeriod:)`` waits for them.
+    private let inFlight = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+    /// The open client connections, closed by ``stop(gracePeriod:)``.
+    private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
+    /// - Parameters:
+    ///   - mirrorQueueLimit: the most mirrored copies one client connection keeps in flight.
+    ///   - upstreamTimeout: the longest any backend may take (an endpoint's own timeout may be shorter).
+    ///   - predictions: where answered requests are logged (a ``PredictionLog``), if anywhere.
+    ///   - idleTimeout: how long a client connection may stay silent while no answer is due (default 60 s).
     public init(
         table: GatewayTable = GatewayTable(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
-        mirrorQueueLimit: Int = 64, upstreamTimeout: TimeAmount = .seconds(3600), predictions: (any PredictionSink)? = nil
+        mirrorQueueLimit: Int = 64, upstreamTimeout: TimeAmount = .seconds(3600), predictions: (any PredictionSink)? = nil,
+        idleTimeout: TimeAmount = .seconds(60)
     ) {
         self.predictions = predictions
+        self.idleTimeout = idleTimeout
+        let log = predictions as? PredictionLog
+        self.metrics = LiveMetrics(droppedPredictions: { log?.dropped ?? 0 })
         self.table = NIOLockedValueBox(table)
         self.group = group
         self.logger = logger
@@ -59,8 +79,10 @@ public final class Gateway: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(GatewayHandler(gateway: self))
+                    track(channel)
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -68,13 +90,36 @@ public final class Gateway: Sendable {
         return channel.localAddress?.port ?? port
     }
 
-    /// Stops accepting connections and closes the listening socket.
-    public func stop() async {
+    /// Stops gracefully: closes the listening socket, lets the requests in flight finish (their answers
+    /// close their connections) for up to `gracePeriod`, then closes every client connection. Every
+    /// answer written has been handed to the prediction log when this returns: close the log after it.
+    public func stop(gracePeriod: TimeAmount = .seconds(10)) async {
+        draining.store(true, ordering: .relaxed)
         let channel = serverChannel.withLockedValue { channel in
             defer { channel = nil }
             return channel
         }
         try? await channel?.close()
+        let deadline = NIODeadline.now() + gracePeriod
+        while inFlight.load(ordering: .relaxed) > 0, NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let open = connections.withLockedValue { Array($0.values) }
+        for connection in open { connection.close(promise: nil) }
+        for connection in open { try? await connection.closeFuture.get() }
+    }
+
+    /// Whether ``stop(gracePeriod:)`` has begun: answers then close their connections.
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    func beginRequest() { inFlight.add(1, ordering: .relaxed) }
+    func endRequest() { inFlight.subtract(1, ordering: .relaxed) }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        connections.withLockedValue { $0[id] = channel }
+        channel.closeFuture.whenComplete { [connections] _ in connections.withLockedValue { $0[id] = nil } }
+        if isDraining { channel.close(promise: nil) }
     }
 
     /// Counters of the data plane (requests, errors, mirrored, dropped mirrors).

@@ -3,11 +3,16 @@ import Hummingbird
 import Logging
 import SlipwayCore
 import SlipwayGateway
+import SlipwayStore
 
 /// Endpoints, deployments and traffic under `/api/v1/endpoints`.
 struct EndpointController {
     let service: EndpointService
     let live: @Sendable (String) -> [String: VariantMetrics]
+    /// Told about every record that feedback was attached to, so the live metrics can count outcomes.
+    var onFeedback: @Sendable (PredictionRecord) -> Void = { _ in }
+    /// The supervised replicas of an endpoint's variants (commands and built-in servers), nil when it has none.
+    var backends: @Sendable (String) -> [String: BackendStatus]? = { _ in nil }
 
     struct CreateEndpoint: Codable {
         var name: String
@@ -54,10 +59,45 @@ struct EndpointController {
         var endpoint: Endpoint
         var weights: [String: Double]
         var live: [String: VariantMetrics]
+        /// The supervised replicas by variant; absent when the endpoint has no supervised backend.
+        var backends: [String: BackendStatus]?
     }
 
     struct EndpointList: Codable {
         var endpoints: [Endpoint]
+    }
+
+    /// The body of a feedback call: one item, or `{"feedback": [item, …]}`.
+    struct FeedbackBody: Decodable {
+        var item: FeedbackItem?
+        var batch: [FeedbackItem]?
+
+        enum CodingKeys: String, CodingKey {
+            case feedback, requestId
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if container.contains(.feedback) {
+                guard !container.contains(.requestId) else {
+                    throw DecodingError.dataCorrupted(
+                        DecodingError.Context(
+                            codingPath: [CodingKeys.feedback], debugDescription: "give one item or a feedback list, not both"))
+                }
+                batch = try container.decode([FeedbackItem].self, forKey: .feedback)
+            } else {
+                item = try FeedbackItem(from: decoder)
+            }
+        }
+    }
+
+    struct FeedbackResults: Codable {
+        var results: [FeedbackResult]
+    }
+
+    struct PredictionPage: Codable {
+        var predictions: [PredictionRecord]
+        var nextPageToken: String?
     }
 
     func addRoutes(to group: some RouterMethods<APIContext>) {
@@ -71,10 +111,12 @@ struct EndpointController {
         group.post("endpoints/:name/traffic/switch", use: switchTo)
         group.put("endpoints/:name/traffic/mirror", use: mirror)
         group.put("endpoints/:name/traffic/routes", use: route)
+        group.post("endpoints/:name/feedback", use: feedback)
+        group.get("endpoints/:name/predictions", use: predictions)
     }
 
     func view(_ endpoint: Endpoint) -> EndpointView {
-        EndpointView(endpoint: endpoint, weights: endpoint.policy.split.weights, live: live(endpoint.name))
+        EndpointView(endpoint: endpoint, weights: endpoint.policy.split.weights, live: live(endpoint.name), backends: backends(endpoint.name))
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -147,5 +189,37 @@ struct EndpointController {
             view(
                 try await service.route(
                     context.parameters.decoded("name"), header: body.header, value: body.value, to: body.variant, by: principal)))
+    }
+
+    @Sendable func feedback(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try principal.require(.editor, for: "posting feedback")
+        let endpoint = try context.parameters.decoded("name")
+        let body = try await request.decodeJSON(FeedbackBody.self, context: context)
+        if let batch = body.batch {
+            let results = try await service.feedback(endpoint: endpoint, batch: batch, by: principal)
+            for result in results { if let record = result.record { onFeedback(record) } }
+            return try jsonResponse(FeedbackResults(results: results))
+        }
+        guard let item = body.item else { throw GenericError(.invalidArgument, "the request needs a feedback item") }
+        let record = try await service.feedback(endpoint: endpoint, item, by: principal)
+        onFeedback(record)
+        return try jsonResponse(record)
+    }
+
+    @Sendable func predictions(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let since = try request.query("since").map { text in
+            guard let instant = Timestamp.parse(text) else {
+                throw GenericError(
+                    .invalidArgument,
+                    "query parameter since='\(text)' must be an ISO 8601 instant (2026-11-27T10:15:30Z) or milliseconds since 1970")
+            }
+            return instant
+        }
+        let page = try await service.predictions(
+            endpoint: context.parameters.decoded("name"), since: since, limit: try request.queryInt("limit", default: 1_000, in: 1...10_000),
+            pageToken: request.query("pageToken") ?? request.query("page_token"), by: principal)
+        return try jsonResponse(PredictionPage(predictions: page.items, nextPageToken: page.nextPageToken))
     }
 }

@@ -2646,6 +2646,154 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/endpoints/{name}/feedback": {
+      "post": {
+        "operationId": "postFeedback",
+        "summary": "Attaches ground truth and/or an outcome to the logged answer of a request, or to up to 1,000 at once.",
+        "description": "The gateway logs every answer within a fraction of a second; feedback goes to the answer the client got (never to a mirrored copy) and replaces earlier feedback for the request. One item (`FeedbackRequest`) is answered with the updated record, or 404 when the endpoint has not logged the request. A batch (`FeedbackBatchRequest`) is answered item by item, in order: each result has the updated record or the item's error (`invalid_argument`, `not_found`), and the others still count. Needs the editor role.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The updated record (one item), or one result per item (a batch).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "anyOf": [
+                    {
+                      "$ref": "#/components/schemas/PredictionRecord"
+                    },
+                    {
+                      "$ref": "#/components/schemas/FeedbackResults"
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "anyOf": [
+                  {
+                    "$ref": "#/components/schemas/FeedbackRequest"
+                  },
+                  {
+                    "$ref": "#/components/schemas/FeedbackBatchRequest"
+                  }
+                ]
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/endpoints/{name}/predictions": {
+      "get": {
+        "operationId": "listPredictions",
+        "summary": "A page of the endpoint's prediction log, oldest first.",
+        "description": "Every answer the gateway gave for the endpoint, and every mirrored copy (`kind: mirror`), in the order they were logged. A page holds at most `limit` records, fewer when their text passes about 16 MiB; follow `nextPageToken` until it is absent.",
+        "tags": [
+          "endpoints"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The endpoint's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "since",
+            "in": "query",
+            "required": false,
+            "description": "Only records at or after this instant: ISO 8601 (`2026-11-27T10:15:30.123Z`) or milliseconds since 1970.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "The most records on a page (default 1000).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10000
+            }
+          },
+          {
+            "name": "pageToken",
+            "in": "query",
+            "required": false,
+            "description": "The `nextPageToken` of the previous page, with the same `since`; also accepted as `page_token`.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/PredictionPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2689,7 +2837,7 @@ enum OpenAPIDocument {
         }
       },
       "NotFound": {
-        "description": "The model, version, alias, artifact or token does not exist.",
+        "description": "The model, version, alias, artifact, token, endpoint or logged request does not exist.",
         "content": {
           "application/json": {
             "schema": {
@@ -3845,6 +3993,7 @@ enum OpenAPIDocument {
       },
       "VariantMetrics": {
         "type": "object",
+        "description": "What the gateway has seen of one variant since it started, with its last 60 seconds.",
         "properties": {
           "requests": {
             "type": "number"
@@ -3865,7 +4014,28 @@ enum OpenAPIDocument {
             "type": "number"
           },
           "mirrored": {
-            "type": "number"
+            "type": "number",
+            "description": "Copies of requests mirrored to this variant."
+          },
+          "predictions": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "description": "Answers per predicted class or value (at most 50 labels, the rest under 'other')."
+          },
+          "outcomeCount": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Feedback received with a numeric outcome for this variant's answers."
+          },
+          "outcomeMean": {
+            "type": "number",
+            "description": "The mean of those outcomes; absent when there is none."
+          },
+          "window": {
+            "$ref": "#/components/schemas/VariantWindow"
           }
         },
         "required": [
@@ -3875,7 +4045,169 @@ enum OpenAPIDocument {
           "latencyP50Ms",
           "latencyP95Ms",
           "latencyP99Ms",
-          "mirrored"
+          "mirrored",
+          "predictions",
+          "outcomeCount"
+        ]
+      },
+      "VariantWindow": {
+        "type": "object",
+        "description": "What one variant did during a recent window of whole 10-second buckets (the newest still filling).",
+        "properties": {
+          "seconds": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The window's length in seconds (10 to 600)."
+          },
+          "requests": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Answers users got from this variant (mirrored answers are under 'mirror')."
+          },
+          "errors": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "errorRate": {
+            "type": "number"
+          },
+          "latencyP50Ms": {
+            "type": "number"
+          },
+          "latencyP95Ms": {
+            "type": "number"
+          },
+          "latencyP99Ms": {
+            "type": "number"
+          },
+          "predictions": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "description": "Answers per predicted class or value (at most 50 labels per variant, the rest under 'other')."
+          },
+          "outcomes": {
+            "$ref": "#/components/schemas/OutcomeStatistics"
+          },
+          "mirror": {
+            "$ref": "#/components/schemas/MirrorStatistics"
+          }
+        },
+        "required": [
+          "seconds",
+          "requests",
+          "errors",
+          "errorRate",
+          "latencyP50Ms",
+          "latencyP95Ms",
+          "latencyP99Ms",
+          "predictions",
+          "outcomes"
+        ]
+      },
+      "OutcomeStatistics": {
+        "type": "object",
+        "description": "Sufficient statistics of the feedback posted for a variant's answers.",
+        "properties": {
+          "count": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Feedback with a numeric outcome."
+          },
+          "sum": {
+            "type": "number"
+          },
+          "sumOfSquares": {
+            "type": "number"
+          },
+          "mean": {
+            "type": "number",
+            "description": "Absent when count is 0."
+          },
+          "correct": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Feedback whose ground truth equals the logged prediction."
+          },
+          "incorrect": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "accuracy": {
+            "type": "number",
+            "description": "correct / (correct + incorrect); absent when both are 0."
+          }
+        },
+        "required": [
+          "count",
+          "sum",
+          "sumOfSquares",
+          "correct",
+          "incorrect"
+        ]
+      },
+      "MirrorStatistics": {
+        "type": "object",
+        "description": "A variant's answers to mirrored copies, and how often they agreed with the answer users got.",
+        "properties": {
+          "sent": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "answers": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "errors": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "errorRate": {
+            "type": "number"
+          },
+          "latencyP50Ms": {
+            "type": "number"
+          },
+          "latencyP95Ms": {
+            "type": "number"
+          },
+          "latencyP99Ms": {
+            "type": "number"
+          },
+          "predictions": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer",
+              "minimum": 0
+            }
+          },
+          "compared": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Mirrored answers whose prediction could be compared with the primary's."
+          },
+          "agreed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "agreementRate": {
+            "type": "number",
+            "description": "agreed / compared; absent when nothing was compared."
+          }
+        },
+        "required": [
+          "sent",
+          "answers",
+          "errors",
+          "errorRate",
+          "latencyP50Ms",
+          "latencyP95Ms",
+          "latencyP99Ms",
+          "predictions",
+          "compared",
+          "agreed"
         ]
       },
       "EndpointStatus": {
@@ -3895,12 +4227,168 @@ enum OpenAPIDocument {
             "additionalProperties": {
               "$ref": "#/components/schemas/VariantMetrics"
             }
+          },
+          "backends": {
+            "type": "object",
+            "description": "The supervised replicas of variants served by a command or the built-in model server, by variant; absent when the endpoint has none.",
+            "additionalProperties": {
+              "$ref": "#/components/schemas/BackendStatus"
+            }
           }
         },
         "required": [
           "endpoint",
           "weights",
           "live"
+        ]
+      },
+      "BackendStatus": {
+        "type": "object",
+        "description": "What the server runs for one variant whose backend is a command or the built-in model server.",
+        "properties": {
+          "kind": {
+            "type": "string",
+            "enum": [
+              "command",
+              "builtin"
+            ]
+          },
+          "command": {
+            "type": "string",
+            "description": "The shell command of a command backend."
+          },
+          "modelVersion": {
+            "type": "string",
+            "description": "The deployed MODEL@VERSION."
+          },
+          "desiredReplicas": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "readyReplicas": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Replicas in the gateway's routing table now."
+          },
+          "servingModelVersion": {
+            "type": "string",
+            "description": "The MODEL@VERSION the gateway routes to; during a redeploy the previous one until the new replicas are ready."
+          },
+          "modelDir": {
+            "type": "string",
+            "description": "Where the version's artifact is materialised ($MODEL_DIR)."
+          },
+          "problem": {
+            "type": "string",
+            "description": "Why no replica can start, e.g. a version without a stored artifact."
+          },
+          "replicas": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ReplicaStatus"
+            }
+          }
+        },
+        "required": [
+          "kind",
+          "modelVersion",
+          "desiredReplicas",
+          "readyReplicas",
+          "replicas"
+        ]
+      },
+      "ReplicaStatus": {
+        "type": "object",
+        "description": "One supervised model-server process.",
+        "properties": {
+          "slot": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "modelVersion": {
+            "type": "string"
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "waiting",
+              "starting",
+              "ready",
+              "draining",
+              "stopping"
+            ]
+          },
+          "ready": {
+            "type": "boolean",
+            "description": "Whether it answers GET /v2/health/ready (state is ready)."
+          },
+          "serving": {
+            "type": "boolean",
+            "description": "Whether the gateway routes requests to it."
+          },
+          "pid": {
+            "type": "integer",
+            "description": "The process id, which is also its process group id."
+          },
+          "port": {
+            "type": "integer",
+            "description": "The port it listens on ($PORT)."
+          },
+          "restarts": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "lastExit": {
+            "$ref": "#/components/schemas/ReplicaExit"
+          },
+          "backoffSeconds": {
+            "type": "number",
+            "description": "The delay before the pending or latest restart: 0.5 s doubling up to 30 s, reset after a minute up."
+          },
+          "nextRestartAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "logFile": {
+            "type": "string",
+            "description": "The file its stdout and stderr go to."
+          }
+        },
+        "required": [
+          "slot",
+          "modelVersion",
+          "state",
+          "ready",
+          "serving",
+          "restarts",
+          "logFile"
+        ]
+      },
+      "ReplicaExit": {
+        "type": "object",
+        "description": "How a replica process ended.",
+        "properties": {
+          "code": {
+            "type": "integer"
+          },
+          "signal": {
+            "type": "integer"
+          },
+          "reason": {
+            "type": "string"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        },
+        "required": [
+          "reason",
+          "at"
         ]
       },
       "EndpointList": {
@@ -4038,6 +4526,217 @@ enum OpenAPIDocument {
         "required": [
           "header",
           "value"
+        ]
+      },
+      "PredictionRecord": {
+        "type": "object",
+        "description": "One answer the gateway gave (or a mirrored copy of one), as the prediction log keeps it.",
+        "properties": {
+          "requestId": {
+            "type": "string",
+            "description": "The request's `X-Request-Id`."
+          },
+          "timestamp": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "endpoint": {
+            "type": "string"
+          },
+          "variant": {
+            "type": "string"
+          },
+          "modelVersion": {
+            "type": "string",
+            "description": "`model@version` of the variant that answered."
+          },
+          "stickyKey": {
+            "type": "string",
+            "description": "The request's sticky key, if it had one."
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "primary",
+              "mirror"
+            ],
+            "description": "`primary` for the answer the client got, `mirror` for a mirrored copy (compared, never returned)."
+          },
+          "features": {
+            "type": "string",
+            "description": "The request's inputs as the endpoint's feature logging keeps them: a SHA-256 (`hashed`) or their JSON (`full`); absent when off."
+          },
+          "prediction": {
+            "type": "string",
+            "description": "The first output's first value as text (a class label or a number), if readable."
+          },
+          "confidence": {
+            "type": "number",
+            "description": "The probability of the predicted class, if the answer carried one."
+          },
+          "latencyMs": {
+            "type": "number"
+          },
+          "status": {
+            "type": "integer",
+            "description": "The HTTP status of the answer."
+          },
+          "feedback": {
+            "$ref": "#/components/schemas/Feedback"
+          }
+        },
+        "required": [
+          "requestId",
+          "timestamp",
+          "endpoint",
+          "variant",
+          "modelVersion",
+          "kind",
+          "latencyMs",
+          "status"
+        ]
+      },
+      "Feedback": {
+        "type": "object",
+        "description": "Ground truth and/or an outcome attached to an answer after the fact.",
+        "properties": {
+          "groundTruth": {
+            "type": "string",
+            "description": "The true label, as text."
+          },
+          "outcome": {
+            "type": "number",
+            "description": "A numeric outcome: a conversion as 0 or 1, a revenue, a rating."
+          },
+          "receivedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "by": {
+            "type": "string",
+            "description": "The principal that posted it."
+          }
+        },
+        "required": [
+          "receivedAt",
+          "by"
+        ]
+      },
+      "FeedbackRequest": {
+        "type": "object",
+        "description": "Feedback for one request: groundTruth, outcome or both.",
+        "properties": {
+          "requestId": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "description": "The `X-Request-Id` the gateway answered with (at most 128 bytes)."
+          },
+          "groundTruth": {
+            "anyOf": [
+              {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 4096
+              },
+              {
+                "type": "number"
+              }
+            ],
+            "description": "The true label; a number is kept as text (`1`, `0.5`). At most 4,096 bytes."
+          },
+          "outcome": {
+            "type": "number",
+            "description": "A numeric outcome: a conversion as 0 or 1, a revenue, a rating."
+          }
+        },
+        "required": [
+          "requestId"
+        ]
+      },
+      "FeedbackBatchRequest": {
+        "type": "object",
+        "description": "Feedback for up to 1,000 requests, each answered on its own.",
+        "properties": {
+          "feedback": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {
+              "$ref": "#/components/schemas/FeedbackRequest"
+            }
+          }
+        },
+        "required": [
+          "feedback"
+        ]
+      },
+      "FeedbackResult": {
+        "type": "object",
+        "description": "What became of one item of a batch: the updated record, or the item's error.",
+        "properties": {
+          "requestId": {
+            "type": "string"
+          },
+          "record": {
+            "$ref": "#/components/schemas/PredictionRecord"
+          },
+          "error": {
+            "type": "object",
+            "properties": {
+              "code": {
+                "type": "string",
+                "enum": [
+                  "invalid_argument",
+                  "not_found"
+                ]
+              },
+              "message": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "code",
+              "message"
+            ]
+          }
+        },
+        "required": [
+          "requestId"
+        ]
+      },
+      "FeedbackResults": {
+        "type": "object",
+        "description": "One result per item of a feedback batch, in the items' order.",
+        "properties": {
+          "results": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/FeedbackResult"
+            }
+          }
+        },
+        "required": [
+          "results"
+        ]
+      },
+      "PredictionPage": {
+        "type": "object",
+        "description": "A page of the prediction log.",
+        "properties": {
+          "predictions": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/PredictionRecord"
+            }
+          },
+          "nextPageToken": {
+            "type": "string",
+            "description": "Pass as `pageToken` for the next page; absent on the last."
+          }
+        },
+        "required": [
+          "predictions"
         ]
       }
     }

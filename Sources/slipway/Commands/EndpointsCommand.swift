@@ -132,8 +132,21 @@ struct DeployCommand: AsyncParsableCommand {
         commandName: "deploy",
         abstract: "Serve a model version as a variant of an endpoint.",
         discussion: """
-            Example: slipway deploy churn-api --variant canary --model churn@2 --backend http://127.0.0.1:9000/v2/models/churn-b
-            The backend URL may end in /v2/models/NAME to name the model the backend knows; otherwise the registered model's name is used.
+            Give one backend. --backend URL names a model server that is already running; the URL may end in /v2/models/NAME to \
+            name the model the backend knows, otherwise the registered model's name is used. --builtin and --command CMD are \
+            supervised: `slipway server` runs REPLICAS processes of Slipway's model server (serve-model) or of CMD (with /bin/sh -c).
+
+            Each supervised process gets $PORT (a free port on 127.0.0.1 to listen on), $MODEL_DIR (the version's artifact, written \
+            out once), $SLIPWAY_MODEL_NAME, $SLIPWAY_MODEL_VERSION, $SLIPWAY_ENDPOINT, $SLIPWAY_VARIANT, $SLIPWAY_REPLICA, and the \
+            server's environment without SLIPWAY_* variables. A command must answer GET /v2/health/ready with 200 once it can serve, \
+            and POST /v2/models/$SLIPWAY_MODEL_NAME/infer. A replica gets traffic once it is ready and is restarted with a growing \
+            delay when it exits; a redeploy switches to the new replicas once they are ready. Their output goes to \
+            DATA_DIR/runtime/logs/; `slipway endpoints show NAME --json` lists them under "backends".
+
+            Examples:
+              slipway deploy churn-api --variant canary --model churn@2 --backend http://127.0.0.1:9000/v2/models/churn-b
+              slipway deploy churn-api --variant stable --model churn@3 --builtin --replicas 2
+              slipway deploy churn-api --variant stable --model churn@3 --command 'python3 serve.py'
             """
     )
     @OptionGroup var global: GlobalOptions
@@ -141,18 +154,25 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The variant name (stable, canary, blue, green, shadow, …).") var variant: String
     @Option(name: .long, help: "MODEL@VERSION or MODEL@ALIAS.") var model: String
     @Option(name: .long, help: "The URL of a model server that is already running.") var backend: String?
-    @Option(name: .long, help: "A command Slipway starts and supervises ($PORT, $MODEL_DIR).") var command: String?
-    @Flag(name: .long, help: "Serve with Slipway's built-in model server.") var builtin = false
-    @Option(name: .long, help: "Replicas of a supervised backend.") var replicas: Int = 1
+    @Option(name: .long, help: "A command `slipway server` starts and supervises ($PORT, $MODEL_DIR).") var command: String?
+    @Flag(name: .long, help: "Serve with Slipway's built-in model server, supervised by `slipway server`.") var builtin = false
+    @Option(name: .long, help: "Processes of a supervised backend (1-64).") var replicas: Int = 1
 
     func run() async throws {
         try await Output.run(json: global.json) {
             let chosen = [backend != nil, command != nil, builtin].filter { $0 }.count
             guard chosen == 1 else { throw GenericError(.invalidArgument, "give exactly one of --backend URL, --command CMD, --builtin") }
             let spec: BackendSpec = backend.map { .url($0, modelName: nil) } ?? command.map { .command($0) } ?? .builtin
-            let status = try await global.client().deploy(endpoint: endpoint, variant: variant, model: model, backend: spec, replicas: replicas)
+            let client = try global.client()
+            let status = try await client.deploy(endpoint: endpoint, variant: variant, model: model, backend: spec, replicas: replicas)
             if global.json { Output.json(status) } else {
                 Output.line("Deployed \(model) as \(endpoint)/\(variant). Weights: \(EndpointsCommand.weights(status.endpoint))")
+                if backend == nil {
+                    Output.line(
+                        client is InProcessClient
+                            ? "Its replicas run inside `slipway server`; start it on this data folder to serve the variant."
+                            : "`slipway server` starts \(replicas) replica(s); `slipway endpoints show \(endpoint) --json` shows them under \"backends\".")
+                }
             }
         }
     }
