@@ -237,5 +237,19 @@ import Glibc
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect((summary["productionHistory"] as? [[String: Any]])?.compactMap { $0["toVersion"] as? Int } == [1, 2])
         #expect((summary["refusals"] as? [String])?.count == 4)
+        let delivery = try #require(summary["delivery"] as? [String: Any])
+        let requests = try #require(delivery["requests"] as? Int)
+        #expect(requests > 0)
+        #expect(delivery["predictionsLogged"] as? Int == requests)
+        #expect(delivery["feedbackAttached"] as? Int == requests)
+        #expect(delivery["stickyAcrossRequests"] as? Bool == true)
+        #expect(delivery["movedOnlyIntoCanary"] as? Bool == true)
+        // The supervised model servers (whose command lines name the data folder) are gone once the demo has finished.
+        let dataPath = folder.appendingPathComponent("data").path
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { entry in
+            guard Int32(entry) != nil, let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+            return String(decoding: cmdline, as: UTF8.self).contains(dataPath)
+        }
+        #expect(leftovers?.isEmpty ?? true, "processes still running: \(leftovers ?? [])")
     }
 }

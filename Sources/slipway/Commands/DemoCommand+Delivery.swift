@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -27,6 +26,43 @@ extension DemoCommand {
         var accuracy: [String: Double]
         var pValue: Double
         var liftAbsolute: Double
+        var predictionsLogged: Int
+        var feedbackAttached: Int
+    }
+
+    /// Waits until the supervisor has the given number of ready replicas per variant.
+    func waitForReplicas(_ supervisor: BackendSupervisor, endpoint: String, _ wanted: [(String, Int)]) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let status = supervisor.status(endpoint: endpoint) ?? [:]
+            if wanted.allSatisfy({ status[$0.0]?.readyReplicas == $0.1 }) {
+                return wanted.map { variant, _ in
+                    let pids = status[variant]?.replicas.compactMap(\.pid).map(String.init).joined(separator: ", ") ?? ""
+                    return "\(variant) pid \(pids)"
+                }.joined(separator: "; ")
+            }
+            if let problem = status.values.compactMap(\.problem).first { throw GenericError(.unavailable, "a model server cannot start: \(problem)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw GenericError(.unavailable, "the built-in model servers did not become ready in 120 s; see the logs under runtime/logs in the data folder")
+    }
+
+    /// Waits until the prediction log holds `count` records of an endpoint (it writes every 100 ms).
+    func waitForLog(_ store: any MetadataStore, endpoint: String, count: Int) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var logged = 0
+        while ContinuousClock.now < deadline {
+            logged = 0
+            var token: String?
+            repeat {
+                let page = try await store.predictions(endpoint: endpoint, since: nil, limit: 10_000, pageToken: token)
+                logged += page.items.count
+                token = page.nextPageToken
+            } while token != nil
+            if logged >= count { return logged }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw GenericError(.internal, "the prediction log holds \(logged) of \(count) answers after 30 s")
     }
 
     func deliveryStory(services: SlipwayServices, dataURL: URL, examples: URL, logger: Logger) async throws -> DeliverySummary {
@@ -55,39 +91,33 @@ extension DemoCommand {
             say("trained \(algorithm.rawValue) on \(train.features.count) rows: held-out accuracy \(String(format: "%.3f", report.accuracy)); registered \(version.reference)")
         }
 
-        // Serve each version with the built-in V2 model server, and run the gateway, all on free ports.
+        // The server's data plane, in process: the prediction log, the gateway, and the supervisor that runs
+        // each variant's built-in model server as child processes on free ports.
         let quiet = Logger(label: "slipway.demo.quiet", factory: { _ in SwiftLogNoOpLogHandler() })
+        let log = PredictionLog(store: services.metadata, logger: quiet)
+        let gateway = GatewayService(store: services.metadata, logger: quiet, predictions: log)
+        let supervisor = BackendSupervisor(
+            store: services.metadata, artifacts: services.artifacts, configuration: .init(dataDir: dataURL), logger: quiet,
+            onChange: { await gateway.replicasChanged() })
+        gateway.attach(supervisor)
+        services.endpointChanges.add { await gateway.reload() }
+        services.endpointChanges.add { supervisor.reconcile() }
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            var backends: [String] = []
-            for (index, dir) in modelDirs.enumerated() {
-                let (urls, continuation) = AsyncStream.makeStream(of: String.self)
-                let model = try BuiltinModel.load(from: dir)
-                let app = BuiltinModelServer.application(
-                    model: model, configuration: .init(name: "tumor-v\(index + 1)", port: 0, version: String(index + 1)), logger: quiet
-                ) { url in continuation.yield(url) }
-                group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-                var iterator = urls.makeAsyncIterator()
-                guard let url = await iterator.next() else { throw GenericError(.unavailable, "a model server did not start") }
-                backends.append(url)
-            }
-            let gateway = GatewayService(store: services.metadata, logger: quiet)
-            services.endpointChanges.add { await gateway.reload() }
+            group.addTask { try await supervisor.run() }
             let port = try await gateway.gateway.start(host: "127.0.0.1", port: 0)
             defer { group.cancelAll() }
             let endpoints = services.endpoints
             _ = try await endpoints.create(name: "tumor", initialVariant: "stable", by: alice)
-            _ = try await endpoints.deploy(
-                endpoint: "tumor", variant: "stable", model: "tumor-classifier@1", backend: .url(backends[0] + "/v2/models/tumor-v1", modelName: nil),
-                by: alice)
-            _ = try await endpoints.deploy(
-                endpoint: "tumor", variant: "canary", model: "tumor-classifier@2", backend: .url(backends[1] + "/v2/models/tumor-v2", modelName: nil),
-                by: alice)
+            _ = try await endpoints.deploy(endpoint: "tumor", variant: "stable", model: "tumor-classifier@1", backend: .builtin, replicas: 2, by: alice)
+            _ = try await endpoints.deploy(endpoint: "tumor", variant: "canary", model: "tumor-classifier@2", backend: .builtin, replicas: 1, by: alice)
+            let replicas = try await waitForReplicas(supervisor, endpoint: "tumor", [("stable", 2), ("canary", 1)])
+            say("supervised built-in model servers are ready: \(replicas)")
             _ = try await endpoints.setWeights("tumor", [("stable", 90), ("canary", 10)], by: bob)
-            say("endpoint tumor: stable = v1 (logistic), canary = v2 (gbdt), weights stable=90 canary=10, sticky on X-User-Id")
+            say("endpoint tumor: stable = v1 (logistic, 2 replicas), canary = v2 (gbdt), weights stable=90 canary=10, sticky on X-User-Id")
 
             let url = "http://127.0.0.1:\(port)/v2/models/tumor/infer"
-            func sendAll() async throws -> [(variant: String, correct: Bool)] {
-                var answers: [(String, Bool)] = []
+            func sendAll() async throws -> [(variant: String, correct: Bool, requestId: String, truth: String)] {
+                var answers: [(String, Bool, String, String)] = []
                 for (row, features) in test.features.enumerated() {
                     var request = HTTPClientRequest(url: url)
                     request.method = .POST
@@ -98,11 +128,12 @@ extension DemoCommand {
                     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
                     let buffer = try await response.body.collect(upTo: 1 << 20)
                     guard response.status == .ok, let variant = response.headers.first(name: "X-Slipway-Variant"),
+                        let requestId = response.headers.first(name: "X-Request-Id"),
                         let object = try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any],
                         let outputs = object["outputs"] as? [[String: Any]],
                         let label = (outputs.first { $0["name"] as? String == "label" }?["data"] as? [Any])?.first
                     else { throw GenericError(.internal, "the gateway answered \(response.status.code) for row \(row)") }
-                    answers.append((variant, "\(label)" == test.labels[row]))
+                    answers.append((variant, "\(label)" == test.labels[row], requestId, test.labels[row]))
                 }
                 return answers
             }
@@ -119,7 +150,7 @@ extension DemoCommand {
             let onlyIntoCanary = moved.allSatisfy { $0.variant == "stable" && $1.variant == "canary" }
             say("canary grown to 50%: \(moved.count) patients moved, all of them from stable into canary: \(onlyIntoCanary)")
 
-            func rate(_ variant: String, _ answers: [(variant: String, correct: Bool)]) throws -> Proportion {
+            func rate(_ variant: String, _ answers: [(variant: String, correct: Bool, requestId: String, truth: String)]) throws -> Proportion {
                 let mine = answers.filter { $0.variant == variant }
                 return try Proportion(successes: Double(mine.filter(\.correct).count), trials: Double(mine.count))
             }
@@ -135,12 +166,34 @@ extension DemoCommand {
             for (variant, metrics) in live.sorted(by: { $0.key > $1.key }) {
                 say(String(format: "  %@: %d requests, %d errors, p50 %.2f ms, p99 %.2f ms", variant, metrics.requests, metrics.errors, metrics.latencyP50Ms, metrics.latencyP99Ms))
             }
+
+            // The prediction log holds every answer; the true diagnoses come back later as feedback.
+            let answered = first.count + again.count + grown.count
+            let logged = try await waitForLog(services.metadata, endpoint: "tumor", count: answered)
+            var attached = 0
+            for answer in first + again + grown {
+                let record = try await endpoints.feedback(
+                    endpoint: "tumor", FeedbackItem(requestId: answer.requestId, groundTruth: answer.truth), by: alice)
+                gateway.gateway.metrics.recordFeedback(
+                    endpoint: "tumor", variant: record.variant, outcome: nil, correct: EndpointService.isCorrect(record))
+                attached += 1
+            }
+            say("prediction log: \(logged) answers recorded (variant, model version, hashed features, prediction, confidence, latency); ground truth attached to \(attached)")
+            let window = gateway.gateway.metrics.window(endpoint: "tumor", seconds: 600)
+            for (variant, stats) in window.sorted(by: { $0.key > $1.key }) {
+                let classes = stats.predictions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                say(String(
+                    format: "  %@ in the last 10 minutes: predicted {%@}; accuracy from feedback %.3f over %d answers", variant, classes,
+                    stats.outcomes.accuracy ?? .nan, stats.outcomes.correct + stats.outcomes.incorrect))
+            }
+            say("export it: slipway predictions export tumor --format csv --data-dir \(dataURL.path)")
             await gateway.gateway.stop()
+            await log.close()
             return DeliverySummary(
                 endpoint: "tumor", requests: first.count + again.count + grown.count, servedBy: servedBy, stickyAcrossRequests: sticky,
                 movedWhenCanaryGrew: moved.count, movedOnlyIntoCanary: onlyIntoCanary,
                 accuracy: ["stable": control.successes / control.trials, "canary": treatment.successes / treatment.trials], pValue: result.pValue,
-                liftAbsolute: result.liftAbsolute)
+                liftAbsolute: result.liftAbsolute, predictionsLogged: logged, feedbackAttached: attached)
         }
     }
 }

@@ -14,8 +14,9 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             Alice registers two versions of a churn model with their lineage (from examples/registry), Bob \
             approves them, the policy refuses what it must, aliases move, and the history answers what served when. \
-            Then two built-in models are trained on the breast-cancer data in examples/data, served, and put \
-            behind the gateway with a sticky 90/10 split that grows to 50/50, judged with a two-proportion test.
+            Then two built-in models are trained on the breast-cancer data in examples/data, deployed as supervised \
+            built-in model servers behind the gateway with a sticky 90/10 split that grows to 50/50, judged with a \
+            two-proportion test; every answer lands in the prediction log and the true diagnoses come back as feedback.
             """
     )
     @Option(name: .long, help: "The data folder to use (default: a new temporary folder).") var dataDir: String?
