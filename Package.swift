@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "SlipwayServer",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayGateway", "SlipwayModels",
+                "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayGateway", "SlipwayModels", "SlipwayRollout",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "SlipwayClient",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayGateway",
+                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayGateway", "SlipwayRollout",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -104,7 +104,7 @@ let package = Package(
             name: "slipway",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayStats", "SlipwayGateway", "SlipwayModels",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SlipwayRollout", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -122,13 +122,16 @@ let package = Package(
         ),
         .target(
             name: "SlipwayRollout",
-            dependencies: ["SlipwayCore", "SlipwayStats", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "SlipwayCore", "SlipwayStats", "SlipwayStore", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "JudgeBench", dependencies: ["SlipwayRollout", "SlipwayStats"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SlipwayRolloutTests",
-            dependencies: ["SlipwayRollout", "SlipwayCore", "SlipwayStats"],
+            dependencies: ["SlipwayRollout", "SlipwayCore", "SlipwayStats", "SlipwayStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -166,7 +169,7 @@ let package = Package(
             name: "SlipwayServerTests",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayModels",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "SlipwayRollout", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

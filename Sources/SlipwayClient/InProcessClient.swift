@@ -4,6 +4,7 @@ public import SlipwayRegistry
 public import SlipwayServer
 public import SlipwayStore
 public import SlipwayGateway
+public import SlipwayRollout
 
 /// Works directly on a data folder, as the local OS user with the admin role.
 public struct InProcessClient: SlipwayClient {
@@ -168,5 +169,29 @@ enum ArtifactFiles {
             }
         }
         return total
+    }
+}
+
+// MARK: Rollouts
+
+extension InProcessClient {
+    /// Rollouts on the data folder directly. Without a server nothing advances them: a started rollout
+    /// waits, stored, until `slipway server` runs its controller. Commands act at once (abort moves traffic).
+    var rolloutService: RolloutService { RolloutService.make(services, gateway: nil) }
+
+    public func startRollout(yaml: String, file: String) async throws -> RolloutStatus {
+        try await rolloutService.start(yaml: yaml, file: file, by: principal)
+    }
+    public func rollout(_ name: String) async throws -> RolloutStatus { try await rolloutService.status(name, by: principal) }
+    public func rollouts() async throws -> [RolloutStatus] { try await rolloutService.list(by: principal) }
+    public func rolloutHistory(_ name: String) async throws -> [RolloutTransition] { try await rolloutService.history(name, by: principal) }
+    public func rolloutCommand(_ name: String, _ action: RolloutAction, reason: String?, full: Bool) async throws -> RolloutStatus {
+        switch action {
+        case .promote: try await rolloutService.promote(name, full: full, by: principal)
+        case .abort: try await rolloutService.abort(name, reason: reason, by: principal)
+        case .pause: try await rolloutService.pause(name, by: principal)
+        case .resume: try await rolloutService.resume(name, by: principal)
+        case .retry: try await rolloutService.retry(name, by: principal)
+        }
     }
 }

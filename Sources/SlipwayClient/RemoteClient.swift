@@ -7,6 +7,7 @@ public import SlipwayCore
 public import SlipwayRegistry
 public import SlipwayStore
 public import SlipwayGateway
+public import SlipwayRollout
 
 /// Talks to a `slipway server` over HTTP with a bearer token.
 public struct RemoteClient: SlipwayClient {
@@ -428,5 +429,42 @@ public struct RemoteClient: SlipwayClient {
     }
     public func createToken(name: String, role: Role) async throws -> AccessTokens.Issued {
         try await send(.POST, "tokens", body: ["name": name, "role": role.rawValue], as: AccessTokens.Issued.self)
+    }
+
+    // MARK: Rollouts
+
+    private struct StartRollout: Encodable {
+        var yaml: String
+        var file: String
+    }
+
+    private struct RolloutCommandBody: Encodable {
+        var reason: String?
+        var full: Bool?
+    }
+
+    private struct RolloutList: Decodable { var rollouts: [RolloutStatus] }
+    private struct RolloutHistory: Decodable { var history: [RolloutTransition] }
+
+    public func startRollout(yaml: String, file: String) async throws -> RolloutStatus {
+        try await send(.POST, "rollouts", body: StartRollout(yaml: yaml, file: file), as: RolloutStatus.self)
+    }
+
+    public func rollout(_ name: String) async throws -> RolloutStatus {
+        try await send(.GET, "rollouts/" + Self.segment(name), as: RolloutStatus.self)
+    }
+
+    public func rollouts() async throws -> [RolloutStatus] {
+        try await send(.GET, "rollouts", as: RolloutList.self).rollouts
+    }
+
+    public func rolloutHistory(_ name: String) async throws -> [RolloutTransition] {
+        try await send(.GET, "rollouts/" + Self.segment(name) + "/history", as: RolloutHistory.self).history
+    }
+
+    public func rolloutCommand(_ name: String, _ action: RolloutAction, reason: String?, full: Bool) async throws -> RolloutStatus {
+        try await send(
+            .POST, "rollouts/" + Self.segment(name) + "/" + action.rawValue, body: RolloutCommandBody(reason: reason, full: full ? true : nil),
+            as: RolloutStatus.self)
     }
 }

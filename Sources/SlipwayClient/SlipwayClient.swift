@@ -1,5 +1,6 @@
 public import Foundation
 public import SlipwayCore
+public import SlipwayRollout
 public import SlipwayRegistry
 public import SlipwayStore
 public import SlipwayGateway
@@ -73,6 +74,21 @@ public protocol SlipwayClient: Sendable {
     // Audit and tokens
     func audit(model: String?, limit: Int) async throws -> [AuditEvent]
     func createToken(name: String, role: Role) async throws -> AccessTokens.Issued
+
+    // MARK: Rollouts
+
+    /// Starts a rollout from its YAML file (`file` names it in diagnostics).
+    func startRollout(yaml: String, file: String) async throws -> RolloutStatus
+    func rollout(_ name: String) async throws -> RolloutStatus
+    func rollouts() async throws -> [RolloutStatus]
+    func rolloutHistory(_ name: String) async throws -> [RolloutTransition]
+    /// A command: `promote` (with `full`), `abort` (with `reason`), `pause`, `resume` or `retry`.
+    func rolloutCommand(_ name: String, _ action: RolloutAction, reason: String?, full: Bool) async throws -> RolloutStatus
+}
+
+/// The commands a person gives a running (or degraded) rollout.
+public enum RolloutAction: String, Sendable, Codable, CaseIterable {
+    case promote, abort, pause, resume, retry
 }
 
 /// An endpoint with its current weights and the gateway's live per-variant metrics (empty in-process).

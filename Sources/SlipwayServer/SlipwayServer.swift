@@ -7,6 +7,7 @@ import UnixSignals
 import SlipwayCore
 import SlipwayGateway
 import SlipwayRegistry
+import SlipwayRollout
 
 /// The control-plane server: the native API, the MLflow-compatible API and artifacts, on Hummingbird.
 public enum SlipwayServer {
@@ -63,6 +64,7 @@ public enum SlipwayServer {
             },
             backends: { gateway?.backendSupervisor?.status(endpoint: $0) }
         ).addRoutes(to: v1)
+        RolloutRoutes(service: RolloutService.make(services, gateway: gateway)).addRoutes(to: v1)
         MLflowController(registry: services.registry).addRoutes(to: router.group("api/2.0/mlflow"))
         MLflowController(registry: services.registry).addRoutes(to: router.group("ajax-api/2.0/mlflow"))
         return router
@@ -117,8 +119,9 @@ public enum SlipwayServer {
             },
             logger: logger
         )
+        let rollouts = RolloutController(service: RolloutService.make(services, gateway: gateway), logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [supervisor, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [supervisor, rollouts, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         defer {
             removeAnnouncement(announcementFile)
         }

@@ -13,6 +13,7 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v3") { db in
             try db.execute(sql: schemaV3)
         }
+        migrator.registerMigration("v4") { db in try db.execute(sql: schemaV4) }
         return migrator
     }
 

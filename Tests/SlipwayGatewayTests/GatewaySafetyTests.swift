@@ -233,8 +233,50 @@ import Testing
         await backend.stop()
     }
 
+    /// The status lines of the answers in a stream of HTTP/1.1 answers (bodies here never contain "HTTP/1.1 ").
+    static func statuses(_ text: String) -> [String] {
+        text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix { $0 != "\r\n" && $0 != "\r" }) }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let backend = try await TestBackend(name: "stable", delay: .milliseconds(50))
+        let (gateway, port) = try await Self.gateway(backendPort: backend.port, idle: .seconds(60))
+        let body = #"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}"#
+        func infer(_ id: String, close: Bool = false) -> String {
+            "POST /v2/models/churn/infer HTTP/1.1\r\nHost: gateway\r\nX-Request-Id: \(id)\r\n" + (close ? "Connection: close\r\n" : "")
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        let client = try await RawClient(
+            port: port, sending: infer("first") + "GET /v2/health/live HTTP/1.1\r\nHost: gateway\r\n\r\n" + infer("second")
+                + "POST /v2/models/churn/infer HTTP/1.1\r\nHost: gateway\r\nContent-Length: 9\r\n\r\n{not json" + infer("last", close: true))
+        #expect(await client.closedByPeer())
+        let text = client.text
+        #expect(Self.statuses(text) == ["200 OK", "200 OK", "200 OK", "400 Bad Request", "200 OK"], "\(text)")
+        let order = ["first", "second", "last"].map { text.range(of: "\"requestId\":\"\($0)\"")?.lowerBound }
+        #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "\(text)")
+        #expect(backend.requests.map(\.requestId) == ["first", "second", "last"])
+        await gateway.stop()
+        await backend.stop()
+    }
+
+    @Test func bytesThatAreNotHTTPAreAnswered400AfterTheRequestsBeforeThem() async throws {
+        let backend = try await TestBackend(name: "stable", delay: .milliseconds(50))
+        let (gateway, port) = try await Self.gateway(backendPort: backend.port, idle: .seconds(60))
+        let body = #"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}"#
+        let infer = "POST /v2/models/churn/infer HTTP/1.1\r\nHost: gateway\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        let client = try await RawClient(port: port, sending: infer + "NOT HTTP AT ALL\r\n\r\n")
+        #expect(await client.closedByPeer())
+        #expect(Self.statuses(client.text) == ["200 OK", "400 Bad Request"], "\(client.text)")
+        let alone = try await RawClient(port: port, sending: "NOT HTTP AT ALL\r\n\r\n")
+        #expect(await alone.closedByPeer())
+        #expect(alone.text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(alone.text)")
+        await gateway.stop()
+        await backend.stop()
+    }
+
     @Test func stoppingLetsRequestsInFlightFinishThenClosesConnections() async throws {
-        let backend = try await TestBackend(name: "stable", delay: .seconds(2))
+        // The backend takes 5 s, so that stop() begins while the request is in flight even on a busy machine.
+        let backend = try await TestBackend(name: "stable", delay: .seconds(5))
         // A long idle timeout: the connection is closed by stop(), not for being idle.
         let (gateway, port) = try await Self.gateway(backendPort: backend.port, idle: .seconds(60))
         let body = #"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}"#
@@ -245,7 +287,7 @@ import Testing
         while backend.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         await gateway.stop()
         #expect(await client.closedByPeer())
-        #expect(client.text.hasPrefix("HTTP/1.1 200 OK\r\n") && client.text.contains("Connection: close"))
+        #expect(client.text.hasPrefix("HTTP/1.1 200 OK\r\n") && client.text.contains("Connection: close"), "\(client.text)")
         await backend.stop()
     }
 }

@@ -280,6 +280,37 @@ struct OpenAPIDocumentTests {
             _ = try await checker.call("GET", "/api/v1/endpoints/fraud-api", token: viewerToken, expect: 200)
             _ = try await checker.call("GET", "/api/v1/endpoints/nope", token: admin, expect: 404)
 
+            // Rollouts. The server's controller moves this one to its hour-long pause and leaves it there.
+            let rollout = #"{"file": "canary.yml", "yaml": "name: fraud-canary\nendpoint: fraud-api\ncandidate: {model: fraud, version: 1, backend: 'http://127.0.0.1:9', variant: challenger}\nstrategy:\n  canary:\n    steps:\n      - setWeight: 10\n      - pause: {duration: 1h}\n      - pause: {}\n"}"#
+            _ = try await checker.call("POST", "/api/v1/rollouts", token: admin, json: rollout, expect: 201)
+            let refused = try await checker.call(
+                "POST", "/api/v1/rollouts", token: admin, json: rollout.replacingOccurrences(of: "name: fraud-canary", with: "name: other"), expect: 409)
+            #expect(refused.text.contains("fraud-canary"))
+            let invalid = try await checker.call(
+                "POST", "/api/v1/rollouts", token: admin, json: #"{"file": "bad.yml", "yaml": "endpoint: fraud-api\nstrategy: {canary: {steps: [{setWeight: 120}]}}\n"}"#,
+                expect: 400)
+            #expect(invalid.text.contains("bad.yml:2:"))
+            _ = try await checker.call("POST", "/api/v1/rollouts", token: viewerToken, json: rollout, expect: 403)
+            _ = try await checker.call("GET", "/api/v1/rollouts", token: viewerToken, expect: 200)
+            _ = try await checker.call("GET", "/api/v1/rollouts/fraud-canary", token: viewerToken, expect: 200)
+            _ = try await checker.call("GET", "/api/v1/rollouts/nope", token: admin, expect: 404)
+            _ = try await checker.call("GET", "/api/v1/rollouts/fraud-canary/history", token: admin, expect: 200)
+            _ = try await checker.call("GET", "/api/v1/rollouts/nope/history", token: admin, expect: 404)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/pause", token: admin, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/pause", token: admin, expect: 409)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/resume", token: viewerToken, expect: 403)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/resume", token: admin, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/rollouts/nope/promote", token: admin, expect: 404)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/promote", token: viewerToken, json: #"{"full": false}"#, expect: 403)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/promote", token: approverToken, json: "{", expect: 400)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/promote", token: approverToken, json: #"{"full": false}"#, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/retry", token: admin, expect: 409)
+            _ = try await checker.call(
+                "POST", "/api/v1/rollouts/fraud-canary/abort", token: admin, json: #"{"reason": "conformance"}"#, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/abort", token: admin, expect: 409)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/retry", token: admin, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/abort", token: admin, expect: 200)
+
             // The prediction log and feedback. The gateway logs real answers; these records are written to the store directly.
             let store = try SlipwayServices.open(SlipwayConfiguration(dataDir: server.dataDir), logger: Logger(label: "test")).metadata
             let logged = (1...3).map { index in

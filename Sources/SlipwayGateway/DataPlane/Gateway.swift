@@ -31,11 +31,15 @@ public final class Gateway: Sendable {
     let upstreamTimeout: TimeAmount
     /// Where answered requests are logged, if anywhere.
     let predictions: (any PredictionSink)?
+    /// The same sink when it is a ``PredictionLog``, which can hash features on its writer.
+    let predictionLog: PredictionLog?
     /// How long a client connection may send nothing while no answer is due before it is closed.
     public let idleTimeout: TimeAmount
     /// Requests (and mirrored copies) received and not answered yet; ``stop(gracePeriod:)`` waits for them.
     private let inFlight = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
+    /// Set once a routing table is installed: `GET /v2/health/ready` answers 200 from then on.
+    private let ready = Atomic<Bool>(false)
     /// The open client connections, closed by ``stop(gracePeriod:)``.
     private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
@@ -45,15 +49,17 @@ public final class Gateway: Sendable {
     ///   - predictions: where answered requests are logged (a ``PredictionLog``), if anywhere.
     ///   - idleTimeout: how long a client connection may stay silent while no answer is due (default 60 s).
     public init(
-        table: GatewayTable = GatewayTable(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
+        table: GatewayTable? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
         mirrorQueueLimit: Int = 64, upstreamTimeout: TimeAmount = .seconds(3600), predictions: (any PredictionSink)? = nil,
         idleTimeout: TimeAmount = .seconds(60)
     ) {
         self.predictions = predictions
+        self.predictionLog = predictions as? PredictionLog
         self.idleTimeout = idleTimeout
         let log = predictions as? PredictionLog
         self.metrics = LiveMetrics(droppedPredictions: { log?.dropped ?? 0 })
-        self.table = NIOLockedValueBox(table)
+        self.table = NIOLockedValueBox(table ?? GatewayTable())
+        self.ready.store(table != nil, ordering: .relaxed)
         self.group = group
         self.logger = logger
         self.counters = GatewayCounters()
@@ -65,10 +71,18 @@ public final class Gateway: Sendable {
     /// The table requests are routed with right now.
     public var currentTable: GatewayTable { table.withLockedValue { $0 } }
 
-    /// Replaces the routing table in one step.
+    /// Replaces the routing table in one step. The first table installed makes the gateway ready.
     public func update(_ newTable: GatewayTable) {
         table.withLockedValue { $0 = newTable }
+        ready.store(true, ordering: .releasing)
     }
+
+    /// Whether a routing table is installed (given to ``init(table:group:logger:mirrorQueueLimit:upstreamTimeout:predictions:idleTimeout:)``
+    /// or by ``update(_:)``): until then `GET /v2/health/ready` answers 503.
+    public var isReady: Bool { ready.load(ordering: .acquiring) }
+
+    /// The version `GET /v2` reports in the V2 server metadata.
+    public static let version = "0.1.0"
 
     /// Binds and starts serving; returns the port (useful with port 0).
     public func start(host: String, port: Int) async throws -> Int {
@@ -80,7 +94,15 @@ public final class Gateway: Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Answers carry their own Content-Length and headers that came through a parser or are the
+                    // gateway's own, so the encoder neither adds framing headers nor validates them again.
+                    var encoding = HTTPResponseEncoder.Configuration()
+                    encoding.automaticallySetFramingHeaders = false
+                    // No pipelining assistance or error handler: the handler answers pipelined requests in
+                    // order itself, and answers a request the parser cannot read after the ones before it.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
+                        withEncoderConfiguration: encoding)
                     try channel.pipeline.syncOperations.addHandler(GatewayHandler(gateway: self))
                     track(channel)
                 }

@@ -6,7 +6,7 @@ import SlipwayCore
 
 /// Serves one client connection: parses the request, routes it, forwards it to the chosen variant's
 /// backend over this connection's keep-alive upstream, mirrors it if asked, and answers with the
-/// routing headers. The HTTP server pipeline's pipelining assistance hands it one request at a time.
+/// routing headers. Requests a client pipelines are answered one at a time, in order.
 ///
 /// With a prediction log installed, every request for a known endpoint becomes a ``PredictionRecord``
 /// handed to the log before its answer is written (so an answer a client got is never missing from the
@@ -19,7 +19,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var limit = 8 << 20
-    /// The request's target and the routing table, read once when its head arrives.
+    /// The request's route and target and the routing table, read once when its head arrives.
+    private var route = Route.live
     private var target: Target?
     private var table = GatewayTable()
     private var overLimit = false
@@ -28,6 +29,18 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var mirrorsInFlight = 0
     /// Spreads this connection's requests over a variant's replicas.
     private var spread = Int.random(in: 0..<1024)
+    /// New request ids are this connection's random prefix followed by a counter.
+    private let idPrefix = GatewayHandler.randomPrefix()
+    private var idCounter: UInt64 = 0
+    private var metricSlots: [LiveMetrics.Slot] = []
+    /// Whether a request is being answered; requests pipelined behind it wait in `waiting`. (The gateway
+    /// orders pipelined requests itself rather than with NIO's pipelining handler, which stops and restarts
+    /// reading around every request: two `epoll_ctl` calls each.)
+    private var answering = false
+    private var waiting = CircularBuffer<Received>()
+    /// Set when the client sent bytes that are not HTTP: the requests before them are answered, then the
+    /// connection closes.
+    private var inputFailed = false
     /// Requests received whose answer is not written yet: while there is one, a quiet client is waiting
     /// for us, not stalling, and the idle timeout leaves the connection open.
     private var unanswered = 0
@@ -40,33 +53,77 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
-            body = context.channel.allocator.buffer(capacity: 0)
+            body = nil
             overLimit = false
-            target = Self.target(of: requestHead.uri)
+            route = Self.route(of: requestHead.uri)
             table = gateway.currentTable
-            limit = target.flatMap { table.endpoints[$0.endpoint]?.maxBodyBytes } ?? 8 << 20
+            if case .target(let target) = route {
+                self.target = target
+                limit = table.endpoints[target.endpoint]?.maxBodyBytes ?? 8 << 20
+            } else {
+                self.target = nil
+                limit = 8 << 20
+            }
         case .body(var part):
             guard !overLimit else { return }
             if (body?.readableBytes ?? 0) + part.readableBytes > limit {
                 overLimit = true
                 body = nil
+            } else if body == nil {
+                body = part
             } else {
                 body?.writeBuffer(&part)
             }
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            let requestBody = body
+            let request = Received(
+                head: requestHead, body: body ?? context.channel.allocator.buffer(capacity: 0), route: route, target: target, table: table,
+                limit: limit, overLimit: overLimit)
             body = nil
+            if answering, waiting.count >= Self.pipelineLimit {
+                context.close(promise: nil)
+                return
+            }
             unanswered += 1
             gateway.beginRequest()
-            if overLimit {
-                respondError(
-                    context, head: requestHead, status: .payloadTooLarge, "the request body is over this endpoint's limit of \(limit) bytes",
-                    exchange: exchange(for: requestHead, started: .now()))
+            if answering {
+                // A pipelined request: answered in order, after the ones before it.
+                waiting.append(request)
             } else {
-                handle(context, head: requestHead, body: requestBody)
+                start(context, request)
             }
+        }
+    }
+
+    /// A request received whole, with what was read of it when its head arrived.
+    struct Received {
+        var head: HTTPRequestHead
+        var body: ByteBuffer
+        var route: Route
+        var target: Target?
+        var table: GatewayTable
+        var limit: Int
+        var overLimit: Bool
+    }
+
+    /// The most pipelined requests a connection may have waiting behind the one being answered; a client
+    /// that sends more without reading its answers is disconnected.
+    static let pipelineLimit = 32
+
+    /// Answers one request; the next waiting one starts once its answer is written.
+    private func start(_ context: ChannelHandlerContext, _ request: Received) {
+        answering = true
+        route = request.route
+        target = request.target
+        table = request.table
+        limit = request.limit
+        if request.overLimit {
+            respondError(
+                context, head: request.head, status: .payloadTooLarge, "the request body is over this endpoint's limit of \(request.limit) bytes",
+                exchange: exchange(for: request.head, started: .now()))
+        } else {
+            handle(context, head: request.head, body: request.body)
         }
     }
 
@@ -80,7 +137,35 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// A request the parser cannot read: answered 400 and the connection closed, after the answers to the
+    /// requests received before it (NIO's error handler would answer ahead of them).
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        guard !inputFailed else { return }
+        inputFailed = true
+        if !answering {
+            writeBadRequest(context).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// Writes and flushes an empty 400 answer that closes the connection.
+    private func writeBadRequest(_ context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "0")
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+        return context.writeAndFlush(wrapOutboundOut(.end(nil)))
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        for _ in waiting {
+            unanswered -= 1
+            gateway.endRequest()
+        }
+        waiting.removeAll()
         for connection in upstreams.values { connection.channel.close(promise: nil) }
         for connection in mirrorUpstreams.values { connection.channel.close(promise: nil) }
         upstreams = [:]
@@ -99,17 +184,64 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         var v2Suffix: String
     }
 
-    static func target(of uri: String) -> Target? {
-        let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
-        let query = uri.count > path.count ? String(uri.dropFirst(path.count)) : ""
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        if parts.count >= 3, parts[0] == "v2", parts[1] == "models" {
-            let suffix = parts.count > 3 ? "/" + parts[3...].joined(separator: "/") : ""
-            return Target(endpoint: parts[2].removingPercentEncoding ?? parts[2], passThrough: nil, v2Suffix: suffix + query)
+    /// What a request's path asks for, read once when its head arrives.
+    enum Route {
+        case live, ready, serverMetadata, metrics
+        case target(Target)
+        /// No route; the path without its query.
+        case unknown(Substring)
+    }
+
+    static func route(of uri: String) -> Route {
+        let utf8 = uri.utf8
+        let queryStart = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
+        let path = uri[..<queryStart]
+        switch path {
+        case "/v2/health/live": return .live
+        case "/v2/health/ready": return .ready
+        case "/v2": return .serverMetadata
+        case "/metrics": return .metrics
+        default: break
         }
-        if parts.count >= 2, parts[0] == "endpoints" {
-            let rest = "/" + parts[2...].joined(separator: "/") + (path.hasSuffix("/") && parts.count > 2 ? "/" : "")
-            return Target(endpoint: parts[1].removingPercentEncoding ?? parts[1], passThrough: rest + query, v2Suffix: "")
+        if let target = target(of: uri) { return .target(target) }
+        return .unknown(path)
+    }
+
+    /// The target of a V2 model path or an `/endpoints/{endpoint}/…` path, read in one scan of its bytes;
+    /// the endpoint's name is percent-decoded only when it holds a `%`.
+    static func target(of uri: String) -> Target? {
+        let utf8 = uri.utf8
+        let queryStart = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
+        let path = uri[..<queryStart]
+        let query = uri[queryStart...]
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        func text(_ part: Substring.UTF8View) -> Substring { Substring(part) }
+        func name(_ part: Substring.UTF8View) -> String {
+            let raw = Substring(part)
+            guard part.contains(UInt8(ascii: "%")) else { return String(raw) }
+            return raw.removingPercentEncoding ?? String(raw)
+        }
+        if parts.count >= 3, text(parts[0]) == "v2", text(parts[1]) == "models" {
+            var suffix = ""
+            if parts.count > 3 {
+                // From the first byte of the fourth part to the end of the path, with empty parts removed.
+                for part in parts[3...] {
+                    suffix += "/"
+                    suffix += text(part)
+                }
+            }
+            suffix += query
+            return Target(endpoint: name(parts[2]), passThrough: nil, v2Suffix: suffix)
+        }
+        if parts.count >= 2, text(parts[0]) == "endpoints" {
+            var rest = ""
+            for part in parts.dropFirst(2) {
+                rest += "/"
+                rest += text(part)
+            }
+            if rest.isEmpty { rest = "/" } else if path.utf8.last == UInt8(ascii: "/") { rest += "/" }
+            rest += query
+            return Target(endpoint: name(parts[1]), passThrough: rest, v2Suffix: "")
         }
         return nil
     }
@@ -121,6 +253,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         var stickyKey: String?
         /// The request's features as the endpoint's feature logging keeps them.
         var features: String?
+        /// The bytes the features are the SHA-256 of, when the prediction log is to hash them.
+        var unhashedFeatures: [UInt8]?
         /// When the request arrived (read only when a prediction log is installed).
         var arrival: Date?
         var started: NIODeadline
@@ -133,28 +267,40 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let target, table.endpoints[target.endpoint] != nil else { return nil }
         let logging = gateway.predictions != nil
         return Exchange(
-            requestId: Self.requestId(of: head), endpoint: target.endpoint, arrival: logging ? Date() : nil, started: started,
+            requestId: requestId(of: head), endpoint: target.endpoint, arrival: logging ? Date() : nil, started: started,
             readsAnswers: logging && target.passThrough == nil && target.v2Suffix.hasPrefix("/infer"))
     }
 
     private func handle(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
         gateway.counters.bump(\.requests)
         let started = NIODeadline.now()
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        if path == "/v2/health/live" || path == "/v2/health/ready" || path == "/v2" {
+        let target: Target
+        switch route {
+        case .live:
             respond(context, head: head, status: .ok, headers: [("Content-Type", "application/json")], body: Self.json(["live": true]))
             return
-        }
-        if path == "/metrics" {
+        case .ready:
+            let ready = gateway.isReady
+            respond(
+                context, head: head, status: ready ? .ok : .serviceUnavailable, headers: [("Content-Type", "application/json")],
+                body: Self.json(["ready": ready]))
+            return
+        case .serverMetadata:
+            respond(
+                context, head: head, status: .ok, headers: [("Content-Type", "application/json")],
+                body: Self.json(["name": "slipway", "version": Gateway.version, "extensions": [String]()]))
+            return
+        case .metrics:
             let weights = table.endpoints.mapValues { $0.routes.split.weights }
             respond(
                 context, head: head, status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4")],
                 body: Data(gateway.metrics.prometheus(weights: weights).utf8))
             return
-        }
-        guard let target else {
+        case .unknown(let path):
             respondError(context, head: head, status: .notFound, "no route for \(path); use /v2/models/{endpoint}/infer or /endpoints/{endpoint}/…")
             return
+        case .target(let found):
+            target = found
         }
         guard let endpoint = table.endpoints[target.endpoint], var exchange = exchange(for: head, started: started) else {
             respondError(context, head: head, status: .notFound, "endpoint '\(target.endpoint)' does not exist")
@@ -165,31 +311,46 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             respondError(context, head: head, status: .methodNotAllowed, "inference takes POST", exchange: exchange)
             return
         }
-        if isInference, let body, !Self.isValidV2Request(head: head, body: body) {
-            respondError(
-                context, head: head, status: .badRequest, "the body is not a V2 inference request: expected a JSON object with an 'inputs' array",
-                exchange: exchange)
-            return
+        // A compressed body (Content-Encoding gzip or deflate) is passed through as it is: neither checked
+        // nor read for a sticky field or features.
+        let readable = Self.isIdentityEncoded(head.headers)
+        let stickyField: String?
+        if case .jsonField(let name) = endpoint.routes.stickyKey { stickyField = name } else { stickyField = nil }
+        var jsonSticky: String?
+        if isInference, readable, let body {
+            let check = Self.checkV2Request(head: head, body: body, stickyField: stickyField)
+            guard check.isValid else {
+                respondError(
+                    context, head: head, status: .badRequest,
+                    "the body is not a V2 inference request: expected a JSON object with an 'inputs' array", exchange: exchange)
+                return
+            }
+            jsonSticky = check.stickyValue
+        } else if let stickyField, readable, let body {
+            jsonSticky = Self.field(stickyField, in: body)
         }
         let requestId = exchange.requestId
         let headers = head.headers
-        let cookieHeader = headers.first(name: "Cookie")
-        let jsonBody = body.map { Data(buffer: $0) }
-        let request = EndpointRoutes.Request(
-            requestId: requestId, header: { headers.first(name: $0) },
-            cookie: { name in Self.cookie(name, in: cookieHeader) },
-            jsonField: { name in jsonBody.flatMap { Self.field(name, in: $0) } })
+        let sticky = jsonSticky
         let decision: EndpointRoutes.Decision
         do {
-            decision = try endpoint.routes.route(request)
+            decision = try endpoint.routes.route(
+                EndpointRoutes.Request(
+                    requestId: requestId, header: { headers.first(name: $0) },
+                    cookie: { name in Self.cookie(name, in: headers.first(name: "Cookie")) }, jsonField: { _ in sticky }))
         } catch {
             respondError(
                 context, head: head, status: error.kind == .invalidArgument ? .badRequest : .serviceUnavailable, error.message, exchange: exchange)
             return
         }
         exchange.stickyKey = decision.stickyKey
-        if gateway.predictions != nil, isInference, let body {
-            exchange.features = Self.features(of: body, head: head, logging: endpoint.featureLogging)
+        if gateway.predictions != nil, isInference, readable, let body {
+            // The prediction log hashes features on its writer, from a copy of the bytes, when they are small.
+            if endpoint.featureLogging == .hashed, gateway.predictionLog != nil, let bytes = Self.hashedFeatureBytes(of: body, head: head) {
+                exchange.unhashedFeatures = bytes
+            } else {
+                exchange.features = Self.features(of: body, head: head, logging: endpoint.featureLogging)
+            }
         }
         spread &+= 1
         guard let backend = endpoint.backend(decision.variant, spread: spread) else {
@@ -216,15 +377,53 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             })
     }
 
-    private func upstreamHead(_ head: HTTPRequestHead, target: Target, backend: GatewayTable.Backend, requestId: String) -> HTTPRequestHead {
+    /// The request head sent upstream, built in one pass over the client's headers: hop-by-hop and framing
+    /// headers are dropped, `Host`, `X-Request-Id` and `Content-Length` set.
+    private func upstreamHead(
+        _ head: HTTPRequestHead, target: Target, backend: GatewayTable.Backend, requestId: String, bodyLength: Int, mirrored: Bool = false
+    ) -> HTTPRequestHead {
         let uri = target.passThrough ?? "/v2/models/\(backend.modelName)\(target.v2Suffix)"
-        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: head.headers)
-        upstream.headers.replaceOrAdd(name: "Host", value: "\(backend.host):\(backend.port)")
-        upstream.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
-        upstream.headers.remove(name: "Connection")
-        upstream.headers.remove(name: "Keep-Alive")
-        upstream.headers.remove(name: "Transfer-Encoding")
-        return upstream
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 4)
+        for (name, value) in head.headers where !Self.isReplacedUpstream(name) && !(mirrored && name.caseInsensitiveEquals("x-slipway-mirrored")) {
+            headers.add(name: name, value: value)
+        }
+        headers.add(name: "Host", value: backend.hostHeader)
+        headers.add(name: "X-Request-Id", value: requestId)
+        headers.add(name: "Content-Length", value: String(bodyLength))
+        if mirrored { headers.add(name: "X-Slipway-Mirrored", value: "1") }
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
+    }
+
+    /// Headers of a client request the gateway drops or sets itself before sending it upstream.
+    static func isReplacedUpstream(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 4: return name.caseInsensitiveEquals("host")
+        case 10: return name.caseInsensitiveEquals("connection") || name.caseInsensitiveEquals("keep-alive")
+        case 12: return name.caseInsensitiveEquals("x-request-id")
+        case 14: return name.caseInsensitiveEquals("content-length")
+        case 17: return name.caseInsensitiveEquals("transfer-encoding")
+        default: return false
+        }
+    }
+
+    /// Headers of an upstream answer the gateway drops or sets itself before answering the client.
+    static func isReplacedDownstream(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 10: return name.caseInsensitiveEquals("connection") || name.caseInsensitiveEquals("keep-alive")
+        case 12: return name.caseInsensitiveEquals("x-request-id")
+        case 14: return name.caseInsensitiveEquals("content-length")
+        case 17: return name.caseInsensitiveEquals("transfer-encoding") || name.caseInsensitiveEquals("x-slipway-variant")
+        case 23: return name.caseInsensitiveEquals("x-slipway-model-version")
+        default: return false
+        }
+    }
+
+    /// Whether a request's body is sent as it is (no `Content-Encoding`, or `identity`).
+    static func isIdentityEncoded(_ headers: HTTPHeaders) -> Bool {
+        guard let encoding = headers.first(name: "Content-Encoding") else { return true }
+        let trimmed = encoding.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty || trimmed.caseInsensitiveEquals("identity")
     }
 
     private func forward(
@@ -232,65 +431,94 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         backend: GatewayTable.Backend, exchange: Exchange, comparison: MirrorComparison?, timeout: TimeAmount,
         fallback: (GatewayTable.Backend, String)?
     ) {
-        var prepared = upstreamHead(head, target: target, backend: backend, requestId: exchange.requestId)
-        prepared.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
-        let upstream = prepared
+        let upstream = upstreamHead(head, target: target, backend: backend, requestId: exchange.requestId, bodyLength: body?.readableBytes ?? 0)
         let timeout = min(timeout, gateway.upstreamTimeout)
-        connection(to: backend, context: context, pool: \.upstreams)
-            .flatMap { connection in connection.exchange(head: upstream, body: body, timeout: timeout) }
-            .assumeIsolated()
-            .whenComplete { [self] result in
-                let micros = Self.micros(since: exchange.started)
-                let failure: (HTTPResponseStatus, String)
-                switch result {
-                case .success(let response):
-                    let answer = exchange.readsAnswers ? Self.answer(of: response) : InferenceJSON.Answer()
-                    gateway.metrics.record(
-                        endpoint: target.endpoint, variant: variant, micros: micros, failed: response.head.status.code >= 500,
-                        prediction: answer.prediction)
-                    log(exchange, variant: variant, modelVersion: backend.modelVersion, status: Int(response.head.status.code), answer: answer)
-                    comparison?.primaryAnswered(answer.prediction)
-                    respondUpstream(context, head: head, response: response, variant: variant, backend: backend, requestId: exchange.requestId)
-                    return
-                case .failure(UpstreamFailure.connectFailed(let reason)):
-                    upstreams[backend] = nil
-                    if let (stable, stableVariant) = fallback {
-                        gateway.counters.bump(\.retries)
-                        forward(
-                            context, head: head, body: body, target: target, variant: stableVariant, backend: stable, exchange: exchange,
-                            comparison: comparison, timeout: timeout, fallback: nil)
-                        return
-                    }
-                    failure = (.serviceUnavailable, "variant '\(variant)' is not reachable: \(reason)")
-                case .failure(UpstreamFailure.timedOut):
-                    upstreams[backend] = nil
-                    failure = (.gatewayTimeout, "variant '\(variant)' did not answer in time")
-                case .failure(let error):
-                    upstreams[backend] = nil
-                    failure = (.badGateway, "variant '\(variant)' failed: \(error)")
+        withConnection(to: backend, context: context, mirror: false) { [self] made in
+            guard case .success(let connection) = made else {
+                if case .failure(let failure) = made {
+                    answered(
+                        context, .failure(failure), head: head, body: body, target: target, variant: variant, backend: backend, exchange: exchange,
+                        comparison: comparison, timeout: timeout, fallback: fallback)
                 }
-                gateway.metrics.record(endpoint: target.endpoint, variant: variant, micros: micros, failed: true)
-                comparison?.primaryAnswered(nil)
-                respondError(
-                    context, head: head, status: failure.0, failure.1, exchange: exchange, variant: variant, modelVersion: backend.modelVersion)
+                return
             }
+            connection.exchange(head: upstream, body: body, timeout: timeout) { [self] result in
+                answered(
+                    context, result, head: head, body: body, target: target, variant: variant, backend: backend, exchange: exchange,
+                    comparison: comparison, timeout: timeout, fallback: fallback)
+            }
+        }
     }
 
-    private func connection(
-        to backend: GatewayTable.Backend, context: ChannelHandlerContext,
-        pool: ReferenceWritableKeyPath<GatewayHandler, [GatewayTable.Backend: UpstreamConnection]>
-    ) -> EventLoopFuture<UpstreamConnection> {
-        if let existing = self[keyPath: pool][backend], existing.isUsable, !existing.isBusy {
-            return context.eventLoop.makeSucceededFuture(existing)
-        }
-        return UpstreamConnection.connect(to: backend, on: context.eventLoop)
-            .flatMapErrorThrowing { error in throw UpstreamFailure.connectFailed("\(error)") }
-            .assumeIsolated()
-            .map { [self] connection in
-                self[keyPath: pool][backend] = connection
-                return connection
+    private func answered(
+        _ context: ChannelHandlerContext, _ result: Result<UpstreamResponse, UpstreamFailure>, head: HTTPRequestHead, body: ByteBuffer?,
+        target: Target, variant: String, backend: GatewayTable.Backend, exchange: Exchange, comparison: MirrorComparison?, timeout: TimeAmount,
+        fallback: (GatewayTable.Backend, String)?
+    ) {
+        let micros = Self.micros(since: exchange.started)
+        let failure: (HTTPResponseStatus, String)
+        switch result {
+        case .success(let response):
+            let answer = exchange.readsAnswers ? Self.answer(of: response) : InferenceJSON.Answer()
+            gateway.metrics.record(
+                metricsSlot(target.endpoint, variant), micros: micros, failed: response.head.status.code >= 500, prediction: answer.prediction)
+            log(exchange, variant: variant, modelVersion: backend.modelVersion, status: Int(response.head.status.code), answer: answer)
+            comparison?.primaryAnswered(answer.prediction)
+            respondUpstream(context, head: head, response: response, variant: variant, backend: backend, requestId: exchange.requestId)
+            return
+        case .failure(.connectFailed(let reason)):
+            upstreams[backend] = nil
+            if let (stable, stableVariant) = fallback {
+                gateway.counters.bump(\.retries)
+                forward(
+                    context, head: head, body: body, target: target, variant: stableVariant, backend: stable, exchange: exchange,
+                    comparison: comparison, timeout: timeout, fallback: nil)
+                return
             }
-            .nonisolated()
+            failure = (.serviceUnavailable, "variant '\(variant)' is not reachable: \(reason)")
+        case .failure(.timedOut):
+            upstreams[backend] = nil
+            failure = (.gatewayTimeout, "variant '\(variant)' did not answer in time")
+        case .failure(let error):
+            upstreams[backend] = nil
+            failure = (.badGateway, "variant '\(variant)' failed: \(error)")
+        }
+        gateway.metrics.record(metricsSlot(target.endpoint, variant), micros: micros, failed: true)
+        comparison?.primaryAnswered(nil)
+        respondError(context, head: head, status: failure.0, failure.1, exchange: exchange, variant: variant, modelVersion: backend.modelVersion)
+    }
+
+    /// The metrics slot of an endpoint's variant, from this connection's few recent ones when it is there
+    /// (comparing names that share storage is a pointer comparison, no hashing).
+    private func metricsSlot(_ endpoint: String, _ variant: String) -> LiveMetrics.Slot {
+        for slot in metricSlots where slot.variant == variant && slot.endpoint == endpoint { return slot }
+        let slot = gateway.metrics.slot(endpoint: endpoint, variant: variant)
+        if metricSlots.count >= 8 { metricSlots.removeFirst() }
+        metricSlots.append(slot)
+        return slot
+    }
+
+    /// Calls `body` with this connection's idle upstream connection to `backend` (connecting first when
+    /// there is none), or with why a connection cannot be made.
+    private func withConnection(
+        to backend: GatewayTable.Backend, context: ChannelHandlerContext, mirror: Bool,
+        _ body: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void
+    ) {
+        if let existing = mirror ? mirrorUpstreams[backend] : upstreams[backend], existing.isUsable, !existing.isBusy {
+            body(.success(existing))
+            return
+        }
+        UpstreamConnection.connect(to: backend, on: context.eventLoop)
+            .assumeIsolated()
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let connection):
+                    if mirror { mirrorUpstreams[backend] = connection } else { upstreams[backend] = connection }
+                    body(.success(connection))
+                case .failure(let error):
+                    body(.failure(.connectFailed("\(error)")))
+                }
+            }
     }
 
     /// Sends a copy of the request to a mirrored variant. Its answer is logged as a `mirror` record under
@@ -308,39 +536,40 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         gateway.counters.bump(\.mirrored)
         gateway.metrics.recordMirror(endpoint: target.endpoint, variant: variant)
         gateway.beginRequest()
-        var prepared = upstreamHead(head, target: target, backend: backend, requestId: Self.newRequestId())
-        prepared.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
-        prepared.headers.replaceOrAdd(name: "X-Slipway-Mirrored", value: "1")
-        let upstream = prepared
+        let upstream = upstreamHead(
+            head, target: target, backend: backend, requestId: newRequestId(), bodyLength: body?.readableBytes ?? 0, mirrored: true)
         let timeout = min(timeout, gateway.upstreamTimeout)
         var mirrored = exchange
         mirrored.started = .now()
-        connection(to: backend, context: context, pool: \.mirrorUpstreams)
-            .flatMap { $0.exchange(head: upstream, body: body, timeout: timeout) }
-            .assumeIsolated()
-            .whenComplete { [self] result in
-                mirrorsInFlight -= 1
-                defer { gateway.endRequest() }
-                let micros = Self.micros(since: mirrored.started)
-                let status: Int
-                var answer = InferenceJSON.Answer()
-                switch result {
-                case .success(let response):
-                    status = Int(response.head.status.code)
-                    if mirrored.readsAnswers { answer = Self.answer(of: response) }
-                case .failure(let error):
-                    mirrorUpstreams[backend] = nil
-                    switch error {
-                    case UpstreamFailure.connectFailed: status = 503
-                    case UpstreamFailure.timedOut: status = 504
-                    default: status = 502
-                    }
+        let done: (Result<UpstreamResponse, UpstreamFailure>) -> Void = { [self] result in
+            mirrorsInFlight -= 1
+            defer { gateway.endRequest() }
+            let micros = Self.micros(since: mirrored.started)
+            let status: Int
+            var answer = InferenceJSON.Answer()
+            switch result {
+            case .success(let response):
+                status = Int(response.head.status.code)
+                if mirrored.readsAnswers { answer = Self.answer(of: response) }
+            case .failure(let error):
+                mirrorUpstreams[backend] = nil
+                switch error {
+                case .connectFailed: status = 503
+                case .timedOut: status = 504
+                case .broken: status = 502
                 }
-                gateway.metrics.recordMirrorAnswer(
-                    endpoint: target.endpoint, variant: variant, micros: micros, failed: status >= 500, prediction: answer.prediction)
-                log(mirrored, kind: .mirror, variant: variant, modelVersion: backend.modelVersion, status: status, answer: answer)
-                comparison?.mirrorAnswered(variant: variant, prediction: answer.prediction)
             }
+            gateway.metrics.recordMirrorAnswer(
+                endpoint: target.endpoint, variant: variant, micros: micros, failed: status >= 500, prediction: answer.prediction)
+            log(mirrored, kind: .mirror, variant: variant, modelVersion: backend.modelVersion, status: status, answer: answer)
+            comparison?.mirrorAnswered(variant: variant, prediction: answer.prediction)
+        }
+        withConnection(to: backend, context: context, mirror: true) { made in
+            switch made {
+            case .success(let connection): connection.exchange(head: upstream, body: body, timeout: timeout, completion: done)
+            case .failure(let failure): done(.failure(failure))
+            }
+        }
     }
 
     // MARK: Prediction log
@@ -351,11 +580,35 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         answer: InferenceJSON.Answer = InferenceJSON.Answer()
     ) {
         guard let sink = gateway.predictions else { return }
-        sink.record(
-            PredictionRecord(
+        let record = PredictionRecord(
                 requestId: exchange.requestId, timestamp: exchange.arrival ?? Date(), endpoint: exchange.endpoint, variant: variant,
                 modelVersion: modelVersion, stickyKey: exchange.stickyKey, kind: kind, features: exchange.features, prediction: answer.prediction,
-                confidence: answer.confidence, latencyMs: Double(Self.micros(since: exchange.started)) / 1000, status: status))
+                confidence: answer.confidence, latencyMs: Double(Self.micros(since: exchange.started)) / 1000, status: status)
+        if let bytes = exchange.unhashedFeatures, let log = gateway.predictionLog {
+            log.record(record, hashing: bytes)
+        } else {
+            sink.record(record)
+        }
+    }
+
+    /// The bytes whose SHA-256 are a request's `hashed` features (its `inputs` JSON, then any binary tensor
+    /// data), when there are at most 64 KiB of them; nil otherwise.
+    static func hashedFeatureBytes(of body: ByteBuffer, head: HTTPRequestHead) -> [UInt8]? {
+        let headerLength = head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init)
+        return body.withUnsafeReadableBytes { bytes -> [UInt8]? in
+            var json = bytes
+            var binary = UnsafeRawBufferPointer(rebasing: bytes[bytes.count...])
+            if let headerLength, headerLength >= 0, headerLength <= bytes.count {
+                json = UnsafeRawBufferPointer(rebasing: bytes[..<headerLength])
+                binary = UnsafeRawBufferPointer(rebasing: bytes[headerLength...])
+            }
+            guard let range = InferenceJSON.inputsRange(in: json), range.count + binary.count <= 64 << 10 else { return nil }
+            var copy = [UInt8]()
+            copy.reserveCapacity(range.count + binary.count)
+            copy.append(contentsOf: UnsafeRawBufferPointer(rebasing: json[range]))
+            copy.append(contentsOf: binary)
+            return copy
+        }
     }
 
     /// The features of a V2 inference request as `logging` keeps them: the `inputs` value's JSON text
@@ -402,18 +655,21 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Answers
 
+    /// Answers with the backend's answer: its headers as they are, but for hop-by-hop and framing headers
+    /// and the gateway's own, which are set in one pass.
     private func respondUpstream(
         _ context: ChannelHandlerContext, head: HTTPRequestHead, response: UpstreamResponse, variant: String, backend: GatewayTable.Backend,
         requestId: String
     ) {
-        var headers = response.head.headers
-        headers.remove(name: "Connection")
-        headers.remove(name: "Keep-Alive")
-        headers.remove(name: "Transfer-Encoding")
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
-        headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
-        headers.replaceOrAdd(name: "X-Slipway-Variant", value: variant)
-        headers.replaceOrAdd(name: "X-Slipway-Model-Version", value: backend.modelVersion)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(response.head.headers.count + 5)
+        for (name, value) in response.head.headers where !Self.isReplacedDownstream(name) {
+            headers.add(name: name, value: value)
+        }
+        headers.add(name: "Content-Length", value: String(response.body.readableBytes))
+        headers.add(name: "X-Request-Id", value: requestId)
+        headers.add(name: "X-Slipway-Variant", value: variant)
+        headers.add(name: "X-Slipway-Model-Version", value: backend.modelVersion)
         if response.head.status.code >= 500 { gateway.counters.bump(\.errors) }
         write(context, head: head, status: response.head.status, headers: headers, body: response.body)
     }
@@ -437,22 +693,44 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         var buffer = context.channel.allocator.buffer(capacity: body.count)
         buffer.writeBytes(body)
         var fields = HTTPHeaders(headers)
-        fields.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        fields.add(name: "Content-Length", value: String(body.count))
         write(context, head: head, status: status, headers: fields, body: buffer)
     }
 
-    /// Writes an answer. While the gateway drains for shutdown every answer closes its connection.
+    /// Writes an answer (head, body and end, flushed once). While the gateway drains for shutdown every
+    /// answer closes its connection.
     private func write(_ context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
         var headers = headers
-        let keepAlive = head.isKeepAlive && !gateway.isDraining
-        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        let keepAlive = head.isKeepAlive && !gateway.isDraining && !(inputFailed && waiting.isEmpty)
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if head.method != .HEAD, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let done: EventLoopFuture<Void>
+        if inputFailed && waiting.isEmpty {
+            // The last answer before bytes that are not HTTP: the 400 for those follows it.
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            done = writeBadRequest(context)
+        } else {
+            done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        }
         done.assumeIsolated().whenComplete { [self] _ in
             unanswered -= 1
             gateway.endRequest()
             if !keepAlive { context.close(promise: nil) }
+        }
+        answering = false
+        guard keepAlive else {
+            // The connection closes after this answer: the requests pipelined behind it are not answered.
+            for _ in waiting {
+                unanswered -= 1
+                gateway.endRequest()
+            }
+            waiting.removeAll()
+            return
+        }
+        if let next = waiting.popFirst() {
+            answering = true
+            context.eventLoop.assumeIsolated().execute { [self] in start(context, next) }
         }
     }
 
@@ -462,17 +740,40 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 
-    /// A cheap check that a body looks like a V2 inference request (a JSON object with `inputs`).
-    static func isValidV2Request(head: HTTPRequestHead, body: ByteBuffer) -> Bool {
-        let type = head.headers.first(name: "Content-Type") ?? "application/json"
-        // The binary tensor extension carries a JSON header of Inference-Header-Content-Length bytes.
+    /// Checks that a body is a V2 inference request (a JSON object with an `inputs` array; with the binary
+    /// tensor extension, its JSON header of `Inference-Header-Content-Length` bytes) and reads the sticky
+    /// JSON field, if one is asked for, in the same pass. A body whose type is not JSON is not checked.
+    static func checkV2Request(head: HTTPRequestHead, body: ByteBuffer, stickyField: String? = nil) -> JSONSyntax.V2Request {
         if let length = head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init) {
-            guard length >= 0, length <= body.readableBytes, let bytes = body.getBytes(at: body.readerIndex, length: length) else { return false }
-            return (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any]
+            guard length >= 0, length <= body.readableBytes else { return JSONSyntax.V2Request(isValid: false) }
+            return body.withUnsafeReadableBytes { bytes in
+                JSONSyntax.v2Request(UnsafeRawBufferPointer(rebasing: bytes[..<length]), stickyField: stickyField)
+            }
         }
-        guard type.lowercased().contains("json") else { return true }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else { return false }
-        return object["inputs"] is [Any]
+        if let type = head.headers.first(name: "Content-Type"), !Self.mentionsJSON(type) {
+            return JSONSyntax.V2Request(isValid: true, stickyValue: nil)
+        }
+        return body.withUnsafeReadableBytes { JSONSyntax.v2Request($0, stickyField: stickyField) }
+    }
+
+    /// Whether a content type names JSON (`application/json`, `application/vnd.x+json`…), ignoring case.
+    static func mentionsJSON(_ type: String) -> Bool {
+        var type = type
+        return type.withUTF8 { bytes in
+            guard bytes.count >= 4 else { return false }
+            for start in 0...(bytes.count - 4)
+            where bytes[start] | 0x20 == UInt8(ascii: "j") && bytes[start + 1] | 0x20 == UInt8(ascii: "s")
+                && bytes[start + 2] | 0x20 == UInt8(ascii: "o") && bytes[start + 3] | 0x20 == UInt8(ascii: "n")
+            {
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Whether a body looks like a V2 inference request (see ``checkV2Request(head:body:stickyField:)``).
+    static func isValidV2Request(head: HTTPRequestHead, body: ByteBuffer) -> Bool {
+        checkV2Request(head: head, body: body).isValid
     }
 
     static func cookie(_ name: String, in header: String?) -> String? {
@@ -486,18 +787,16 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         return nil
     }
 
-    static func field(_ name: String, in body: Data) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
-        let value = object[name] ?? (object["parameters"] as? [String: Any])?[name]
-        switch value {
-        case let text as String: return text
-        case let number as NSNumber: return number.stringValue
-        default: return nil
+    /// A field of a JSON object body (at its top level, else in its `parameters` object) as text.
+    static func field(_ name: String, in body: ByteBuffer) -> String? {
+        body.withUnsafeReadableBytes { bytes in
+            let document = JSONSyntax.v2Request(bytes, stickyField: name)
+            return document.isObject ? document.stickyValue : nil
         }
     }
 
     /// The client's `X-Request-Id` when it is usable (1 to 128 bytes), else a new one.
-    static func requestId(of head: HTTPRequestHead) -> String {
+    private func requestId(of head: HTTPRequestHead) -> String {
         head.headers.first(name: "X-Request-Id").flatMap { $0.isEmpty || $0.utf8.count > 128 ? nil : $0 } ?? newRequestId()
     }
 
@@ -505,8 +804,34 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         UInt64(max((NIODeadline.now() - start).nanoseconds / 1000, 0))
     }
 
-    static func newRequestId() -> String {
+    /// A new request id: this connection's 16 random hex digits, then a counter in hex.
+    private func newRequestId() -> String {
+        idCounter &+= 1
+        return idPrefix + String(idCounter, radix: 16)
+    }
+
+    static func randomPrefix() -> String {
         var generator = SystemRandomNumberGenerator()
-        return String(generator.next(), radix: 16) + String(generator.next() & 0xFFFF, radix: 16)
+        let text = String(generator.next() as UInt64, radix: 16)
+        return String(repeating: "0", count: 16 - text.utf8.count) + text
+    }
+}
+
+extension String {
+    /// Whether this string equals `lowercase` (ASCII, given in lower case) ignoring ASCII case.
+    func caseInsensitiveEquals(_ lowercase: String) -> Bool {
+        guard utf8.count == lowercase.utf8.count else { return false }
+        var mine = self
+        var other = lowercase
+        return mine.withUTF8 { a in
+            other.withUTF8 { b in
+                for index in 0..<a.count {
+                    let byte = a[index]
+                    let folded = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+                    if folded != b[index] { return false }
+                }
+                return true
+            }
+        }
     }
 }

@@ -19,6 +19,9 @@ public struct GatewayTable: Sendable, Equatable {
             self.modelName = modelName
             self.modelVersion = modelVersion
         }
+
+        /// The `Host` header of requests sent to this backend.
+        var hostHeader: String { "\(host):\(port)" }
     }
 
     public struct Endpoint: Sendable, Equatable {

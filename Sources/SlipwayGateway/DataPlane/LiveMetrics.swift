@@ -64,11 +64,26 @@ public final class LiveMetrics: Sendable {
     static let labelLength = 100
     static let highestMicros: UInt64 = 3_600_000_000
 
-    private let state = Mutex<[String: [String: Series]]>([:])
+    /// Each endpoint's variants, each with its own lock: the event loops find a variant's slot once per
+    /// connection (``slot(endpoint:variant:)``) and then record into it without hashing names or sharing a
+    /// lock with other variants.
+    private let slots = Mutex<[String: [String: Slot]]>([:])
     /// Monotonic nanoseconds; injected by tests to move time.
     private let now: @Sendable () -> UInt64
     /// Records the prediction log dropped, for `slipway_prediction_log_dropped_total`.
     private let droppedPredictions: @Sendable () -> Int
+
+    /// One variant's series behind its own lock.
+    final class Slot: Sendable {
+        let endpoint: String
+        let variant: String
+        fileprivate let series = Mutex(Series())
+
+        init(endpoint: String, variant: String) {
+            self.endpoint = endpoint
+            self.variant = variant
+        }
+    }
 
     public convenience init() {
         self.init(droppedPredictions: { 0 })
@@ -82,39 +97,53 @@ public final class LiveMetrics: Sendable {
         self.droppedPredictions = droppedPredictions
     }
 
+    /// The slot of an endpoint's variant, made on first use.
+    func slot(endpoint: String, variant: String) -> Slot {
+        slots.withLock { all in
+            if let slot = all[endpoint]?[variant] { return slot }
+            let slot = Slot(endpoint: endpoint, variant: variant)
+            all[endpoint, default: [:]][variant] = slot
+            return slot
+        }
+    }
+
+    private func series(endpoint: String) -> [String: Series] {
+        let found = slots.withLock { all in all[endpoint] ?? [:] }
+        return found.mapValues { slot in slot.series.withLock { $0 } }
+    }
+
     // MARK: Recording
 
     /// Records one answer users got.
     func record(endpoint: String, variant: String, micros: UInt64, failed: Bool, prediction: String? = nil) {
+        record(slot(endpoint: endpoint, variant: variant), micros: micros, failed: failed, prediction: prediction)
+    }
+
+    /// Records one answer users got, in a slot found before.
+    func record(_ slot: Slot, micros: UInt64, failed: Bool, prediction: String? = nil) {
         let epoch = now() / Self.bucketNanos
-        state.withLock { all in
-            all[endpoint, default: [:]][variant, default: Series()].recordPrimary(
-                epoch: epoch, micros: micros, failed: failed, prediction: prediction)
-        }
+        slot.series.withLock { $0.recordPrimary(epoch: epoch, micros: micros, failed: failed, prediction: prediction) }
     }
 
     /// Records one mirrored copy sent to a variant.
     func recordMirror(endpoint: String, variant: String) {
         let epoch = now() / Self.bucketNanos
-        state.withLock { all in
-            all[endpoint, default: [:]][variant, default: Series()].recordMirrorSent(epoch: epoch)
-        }
+        slot(endpoint: endpoint, variant: variant).series.withLock { $0.recordMirrorSent(epoch: epoch) }
     }
 
     /// Records a variant's answer to a mirrored copy.
     func recordMirrorAnswer(endpoint: String, variant: String, micros: UInt64, failed: Bool, prediction: String?) {
         let epoch = now() / Self.bucketNanos
-        state.withLock { all in
-            all[endpoint, default: [:]][variant, default: Series()].recordMirrorAnswer(
-                epoch: epoch, micros: micros, failed: failed, prediction: prediction)
+        slot(endpoint: endpoint, variant: variant).series.withLock {
+            $0.recordMirrorAnswer(epoch: epoch, micros: micros, failed: failed, prediction: prediction)
         }
     }
 
     /// Records whether a mirrored variant's prediction matched the primary answer's.
     func recordAgreement(endpoint: String, variant: String, agreed: Bool) {
         let epoch = now() / Self.bucketNanos
-        state.withLock { all in
-            all[endpoint, default: [:]][variant, default: Series()].withBucket(epoch) { bucket in
+        slot(endpoint: endpoint, variant: variant).series.withLock { series in
+            series.withBucket(epoch) { bucket in
                 bucket.compared += 1
                 if agreed { bucket.agreed += 1 }
             }
@@ -129,9 +158,7 @@ public final class LiveMetrics: Sendable {
     public func recordFeedback(endpoint: String, variant: String, outcome: Double?, correct: Bool?) {
         guard outcome?.isFinite ?? true, outcome != nil || correct != nil else { return }
         let epoch = now() / Self.bucketNanos
-        state.withLock { all in
-            all[endpoint, default: [:]][variant, default: Series()].recordFeedback(epoch: epoch, outcome: outcome, correct: correct)
-        }
+        slot(endpoint: endpoint, variant: variant).series.withLock { $0.recordFeedback(epoch: epoch, outcome: outcome, correct: correct) }
     }
 
     // MARK: Reading
@@ -139,14 +166,13 @@ public final class LiveMetrics: Sendable {
     /// The metrics of each variant of an endpoint since the gateway started, each with its last 60 seconds.
     public func snapshot(endpoint: String) -> [String: VariantMetrics] {
         let epoch = now() / Self.bucketNanos
-        let series = state.withLock { all in all[endpoint] ?? [:] }
-        return series.mapValues { $0.totals(window: $0.window(epoch: epoch, buckets: 6)) }
+        return series(endpoint: endpoint).mapValues { $0.totals(window: $0.window(epoch: epoch, buckets: 6)) }
     }
 
     /// Every endpoint's metrics since the gateway started (without windows).
     public func snapshot() -> [String: [String: VariantMetrics]] {
-        let all = state.withLock { $0 }
-        return all.mapValues { $0.mapValues { $0.totals(window: nil) } }
+        let all = slots.withLock { $0 }
+        return all.mapValues { $0.mapValues { slot in slot.series.withLock { $0.totals(window: nil) } } }
     }
 
     /// What each variant of an endpoint did in the last `seconds` (rounded up to whole 10-second buckets,
@@ -159,8 +185,7 @@ public final class LiveMetrics: Sendable {
     public func window(endpoint: String, seconds: Int) -> [String: VariantWindow] {
         let buckets = min(max((seconds + Self.bucketSeconds - 1) / Self.bucketSeconds, 1), Self.bucketCount)
         let epoch = now() / Self.bucketNanos
-        let series = state.withLock { all in all[endpoint] ?? [:] }
-        return series.mapValues { $0.window(epoch: epoch, buckets: buckets) }
+        return series(endpoint: endpoint).mapValues { $0.window(epoch: epoch, buckets: buckets) }
     }
 
     /// The Prometheus text exposition of these metrics, with the current weights.

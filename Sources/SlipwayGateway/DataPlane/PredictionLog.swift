@@ -33,8 +33,15 @@ public final class PredictionLog: PredictionSink {
     private let logger: Logger
     private let state: Mutex<State>
 
+    /// A record waiting to be written, with the bytes its features are the SHA-256 of when the hash is
+    /// still to be computed (off the event loops, by the writer).
+    private struct Entry {
+        var record: PredictionRecord
+        var unhashed: [UInt8]?
+    }
+
     private struct State {
-        var buffer = CircularBuffer<PredictionRecord>()
+        var buffer = CircularBuffer<Entry>()
         var dropped = 0
         var closing = false
         /// Set when the writer was called while it was not waiting.
@@ -67,12 +74,21 @@ public final class PredictionLog: PredictionSink {
 
     /// Takes one record; drops it (and counts it) when the buffer is full or the log is closed.
     public func record(_ record: PredictionRecord) {
+        append(Entry(record: record, unhashed: nil))
+    }
+
+    /// Takes one record whose features are the SHA-256 of `features` (as hex), computed by the writer.
+    func record(_ record: PredictionRecord, hashing features: [UInt8]) {
+        append(Entry(record: record, unhashed: features))
+    }
+
+    private func append(_ entry: Entry) {
         let full = state.withLock { state -> Bool? in
             guard !state.closing, state.buffer.count < capacity else {
                 state.dropped += 1
                 return nil
             }
-            state.buffer.append(record)
+            state.buffer.append(entry)
             return state.buffer.count == batchSize
         }
         if full == true { ring() }
@@ -102,14 +118,20 @@ public final class PredictionLog: PredictionSink {
         while true {
             let (batch, closing) = state.withLock { state in
                 let count = min(state.buffer.count, batchSize)
-                var batch: [PredictionRecord] = []
+                var batch: [Entry] = []
                 batch.reserveCapacity(count)
                 for _ in 0..<count { batch.append(state.buffer.removeFirst()) }
                 return (batch, state.closing)
             }
+            let records = batch.map { entry in
+                guard let bytes = entry.unhashed else { return entry.record }
+                var record = entry.record
+                record.features = Digest(of: bytes).hex
+                return record
+            }
             if !batch.isEmpty {
                 do {
-                    try await store.appendPredictions(batch)
+                    try await store.appendPredictions(records)
                     if failures > 0 {
                         logger.notice("the prediction log writes again", metadata: ["slipway.failures": "\(failures)"])
                     }
@@ -117,7 +139,7 @@ public final class PredictionLog: PredictionSink {
                 } catch {
                     failures += 1
                     let waiting = state.withLock { state in
-                        for record in batch.reversed() { state.buffer.prepend(record) }
+                        for record in records.reversed() { state.buffer.prepend(Entry(record: record, unhashed: nil)) }
                         return state.buffer.count
                     }
                     if failures == 1 || failures % 50 == 0 {

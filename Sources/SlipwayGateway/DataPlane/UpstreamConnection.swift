@@ -15,17 +15,23 @@ final class UpstreamConnection: @unchecked Sendable {
         self.handler = handler
     }
 
-    var isBusy: Bool { handler.pending != nil }
+    var isBusy: Bool { handler.isBusy }
     var isUsable: Bool { channel.isActive && !handler.closing }
 
     /// Connects to a backend on an event loop.
     static func connect(to backend: GatewayTable.Backend, on eventLoop: any EventLoop) -> EventLoopFuture<UpstreamConnection> {
         ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.maxMessagesPerRead, value: 4)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // Every request the gateway sends carries its own Content-Length and headers that came
+                    // through a parser, so the encoder neither adds framing headers nor validates them again.
+                    var encoding = HTTPRequestEncoder.Configuration()
+                    encoding.automaticallySetFramingHeaders = false
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder(configuration: encoding))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
@@ -36,9 +42,12 @@ final class UpstreamConnection: @unchecked Sendable {
             }
     }
 
-    /// Sends one request and returns its whole response.
-    func exchange(head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount) -> EventLoopFuture<UpstreamResponse> {
-        handler.send(on: channel.eventLoop, head: head, body: body, timeout: timeout)
+    /// Sends one request; `completion` is called once, on the connection's event loop, with the whole
+    /// response or the reason there is none.
+    func exchange(
+        head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount, completion: @escaping (Result<UpstreamResponse, UpstreamFailure>) -> Void
+    ) {
+        handler.send(head: head, body: body, timeout: timeout, completion: completion)
     }
 }
 
@@ -57,80 +66,109 @@ enum UpstreamFailure: Error {
     case timedOut
 }
 
+/// Runs the exchanges of one upstream connection and calls each one's completion directly (no futures
+/// on the way). One timer per connection covers every exchange: it is scheduled for the first exchange's
+/// deadline and, when it fires while a later exchange is pending, re-armed for that exchange's deadline,
+/// so back-to-back requests neither schedule nor cancel anything.
 final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
     private var context: ChannelHandlerContext?
-    fileprivate(set) var pending: EventLoopPromise<UpstreamResponse>?
+    private var completion: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
-    private var timeout: Scheduled<Void>?
+    /// When the pending exchange times out.
+    private var deadline = NIODeadline.distantFuture
+    private var timer: Scheduled<Void>?
+    private var timerDeadline = NIODeadline.distantFuture
     fileprivate(set) var closing = false
 
+    var isBusy: Bool { completion != nil }
+
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        self.context = nil
+    }
 
     func send(
-        on eventLoop: any EventLoop, head request: HTTPRequestHead, body requestBody: ByteBuffer?, timeout: TimeAmount
-    ) -> EventLoopFuture<UpstreamResponse> {
-        guard let context, pending == nil, !closing else {
-            return eventLoop.makeFailedFuture(UpstreamFailure.broken("connection not usable"))
+        head request: HTTPRequestHead, body requestBody: ByteBuffer?, timeout: TimeAmount,
+        completion: @escaping (Result<UpstreamResponse, UpstreamFailure>) -> Void
+    ) {
+        guard let context, self.completion == nil, !closing else {
+            completion(.failure(.broken("connection not usable")))
+            return
         }
-        let promise = context.eventLoop.makePromise(of: UpstreamResponse.self)
-        pending = promise
+        self.completion = completion
         head = nil
         body = nil
-        self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            fail(UpstreamFailure.timedOut)
-            self.context?.close(promise: nil)
-        }
+        deadline = .now() + timeout
+        if timer == nil || deadline < timerDeadline { arm(context) }
         context.write(wrapOutboundOut(.head(request)), promise: nil)
         if let requestBody, requestBody.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(requestBody))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        return promise.futureResult
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            timerDeadline = .distantFuture
+            guard completion != nil, let context = self.context else { return }
+            if NIODeadline.now() >= deadline {
+                closing = true
+                finish(.failure(.timedOut))
+                context.close(promise: nil)
+            } else {
+                arm(context)
+            }
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let responseHead):
             head = responseHead
-            body = context.channel.allocator.buffer(capacity: 0)
             if !responseHead.isKeepAlive { closing = true }
         case .body(var part):
-            body?.writeBuffer(&part)
+            if body == nil {
+                body = part
+            } else {
+                body?.writeBuffer(&part)
+            }
         case .end:
-            guard let promise = pending, let head else { return }
-            pending = nil
-            timeout?.cancel()
-            timeout = nil
-            promise.succeed(UpstreamResponse(head: head, body: body ?? context.channel.allocator.buffer(capacity: 0)))
+            guard completion != nil, let head else { return }
+            let response = UpstreamResponse(head: head, body: body ?? context.channel.allocator.buffer(capacity: 0))
             self.head = nil
             self.body = nil
             if closing { context.close(promise: nil) }
+            finish(.success(response))
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
-        fail(UpstreamFailure.broken("the backend closed the connection"))
+        timer?.cancel()
+        timer = nil
+        finish(.failure(.broken("the backend closed the connection")))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         closing = true
-        fail(UpstreamFailure.broken("\(error)"))
+        finish(.failure(.broken("\(error)")))
         context.close(promise: nil)
     }
 
-    private func fail(_ error: any Error) {
-        timeout?.cancel()
-        timeout = nil
-        if let promise = pending {
-            pending = nil
-            promise.fail(error)
-        }
+    private func finish(_ result: Result<UpstreamResponse, UpstreamFailure>) {
+        guard let completion else { return }
+        self.completion = nil
+        deadline = .distantFuture
+        completion(result)
     }
 }

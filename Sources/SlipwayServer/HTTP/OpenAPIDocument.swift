@@ -21,6 +21,9 @@ enum OpenAPIDocument {
       "name": "server"
     },
     {
+      "name": "rollouts"
+    },
+    {
       "name": "models"
     },
     {
@@ -2794,6 +2797,434 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/rollouts": {
+      "get": {
+        "operationId": "listRollouts",
+        "summary": "Every rollout with its status, by name.",
+        "tags": [
+          "rollouts"
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "startRollout",
+        "summary": "Start a rollout from its YAML file or a JSON spec.",
+        "description": "A body of another content type than JSON is the YAML file itself (`?file=` names it in diagnostics). An invalid file is refused with every problem as `file:line:column: message`, one per line of the message, and nothing starts. Only the canary strategy with `setWeight`, `pause` and analysis steps (builtin metrics or the default analysis) runs yet; other strategies are refused. A second rollout on an endpoint with a running one is refused (409) naming the running one.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "file",
+            "in": "query",
+            "required": false,
+            "description": "The file name diagnostics use, for a YAML body.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/StartRolloutRequest"
+              }
+            },
+            "application/yaml": {
+              "schema": {
+                "type": "string"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Started; the controller moves it from here.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/rollouts/{name}": {
+      "get": {
+        "operationId": "getRollout",
+        "summary": "A rollout's phase, step, weights and analysis.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The rollout's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutStatus"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/rollouts/{name}/history": {
+      "get": {
+        "operationId": "getRolloutHistory",
+        "summary": "Every transition of a rollout, oldest first.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The rollout's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutHistory"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/rollouts/{name}/promote": {
+      "post": {
+        "operationId": "promoteRollout",
+        "summary": "Skip the current step, or with `full` promote to 100% at once.",
+        "description": "Needs the approver role. The candidate becomes the `production` alias when the rollout completes.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The rollout's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/PromoteRolloutRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/rollouts/{name}/abort": {
+      "post": {
+        "operationId": "abortRollout",
+        "summary": "Stop a running rollout: the candidate's weight goes to 0 before the answer.",
+        "description": "The rollout ends Degraded with the reason.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The rollout's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/AbortRolloutRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/rollouts/{name}/pause": {
+      "post": {
+        "operationId": "pauseRollout",
+        "summary": "Hold a progressing rollout at its step.",
+        "description": "It waits, Paused, until resumed.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The rollout's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutStatus"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/rollouts/{name}/resume": {
+      "post": {
+        "operationId": "resumeRollout",
+        "summary": "Resume a paused rollout.",
+        "description": "Past a gate (a pause step without duration, an inconclusive analysis) this moves to the next step and needs the approver role.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The rollout's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutStatus"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/api/v1/rollouts/{name}/retry": {
+      "post": {
+        "operationId": "retryRollout",
+        "summary": "Start a Degraded rollout again from step 0.",
+        "description": "The candidate stays deployed at weight 0 until the first setWeight step.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The rollout's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutStatus"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -4737,6 +5168,321 @@ enum OpenAPIDocument {
         },
         "required": [
           "predictions"
+        ]
+      },
+      "StartRolloutRequest": {
+        "type": "object",
+        "description": "`yaml` (with the `file` name for diagnostics), or a `spec` in the YAML's shape with its `templates`.",
+        "properties": {
+          "yaml": {
+            "type": "string"
+          },
+          "file": {
+            "type": "string"
+          },
+          "spec": {
+            "type": "object"
+          },
+          "templates": {
+            "type": "array",
+            "items": {
+              "type": "object"
+            }
+          }
+        }
+      },
+      "PromoteRolloutRequest": {
+        "type": "object",
+        "properties": {
+          "full": {
+            "type": "boolean",
+            "description": "Send all traffic to the candidate now and finish."
+          }
+        }
+      },
+      "AbortRolloutRequest": {
+        "type": "object",
+        "properties": {
+          "reason": {
+            "type": "string",
+            "description": "Why, for the history."
+          }
+        }
+      },
+      "RolloutPhase": {
+        "type": "string",
+        "enum": [
+          "Progressing",
+          "Paused",
+          "Healthy",
+          "Degraded"
+        ]
+      },
+      "RolloutStatus": {
+        "type": "object",
+        "description": "A rollout as the controller left it, with the endpoint's weights now.",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "endpoint": {
+            "type": "string"
+          },
+          "phase": {
+            "$ref": "#/components/schemas/RolloutPhase"
+          },
+          "reason": {
+            "type": "string",
+            "description": "Why it is in its phase."
+          },
+          "step": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The index of the current step (equal to stepCount once past the last)."
+          },
+          "stepCount": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "currentStep": {
+            "type": "string",
+            "description": "The current step in YAML's words; absent past the last."
+          },
+          "strategy": {
+            "type": "string"
+          },
+          "candidate": {
+            "type": "string",
+            "description": "`model@version`, resolved at start."
+          },
+          "candidateVariant": {
+            "type": "string"
+          },
+          "stableVariant": {
+            "type": "string"
+          },
+          "candidateWeight": {
+            "type": "number",
+            "description": "The candidate's weight the controller last applied, in percent."
+          },
+          "weights": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "number"
+            },
+            "description": "The endpoint's weights now, in percent per variant."
+          },
+          "pauseUntil": {
+            "type": "string",
+            "format": "date-time",
+            "description": "The deadline of the current timed pause."
+          },
+          "analysis": {
+            "$ref": "#/components/schemas/RolloutAnalysis"
+          },
+          "spec": {
+            "type": "object",
+            "description": "The spec, in the shape of the YAML."
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "createdBy": {
+            "type": "string"
+          },
+          "revision": {
+            "type": "integer",
+            "minimum": 1
+          }
+        },
+        "required": [
+          "name",
+          "endpoint",
+          "phase",
+          "reason",
+          "step",
+          "stepCount",
+          "strategy",
+          "candidate",
+          "candidateVariant",
+          "stableVariant",
+          "candidateWeight",
+          "weights",
+          "spec",
+          "createdAt",
+          "updatedAt",
+          "createdBy",
+          "revision"
+        ]
+      },
+      "RolloutAnalysis": {
+        "type": "object",
+        "description": "The analysis of the current step, or the last one that ended.",
+        "properties": {
+          "phase": {
+            "type": "string",
+            "enum": [
+              "Pending",
+              "Running",
+              "Successful",
+              "Inconclusive",
+              "Error",
+              "Failed"
+            ]
+          },
+          "message": {
+            "type": "string"
+          },
+          "current": {
+            "type": "boolean"
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "metrics": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/RolloutMetric"
+            }
+          }
+        },
+        "required": [
+          "phase",
+          "current",
+          "metrics"
+        ]
+      },
+      "RolloutMetric": {
+        "type": "object",
+        "description": "One analysis metric: its verdict, counts and latest measurements.",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "phase": {
+            "type": "string",
+            "enum": [
+              "Pending",
+              "Running",
+              "Successful",
+              "Inconclusive",
+              "Error",
+              "Failed"
+            ]
+          },
+          "successful": {
+            "type": "integer"
+          },
+          "failed": {
+            "type": "integer"
+          },
+          "inconclusive": {
+            "type": "integer"
+          },
+          "error": {
+            "type": "integer"
+          },
+          "message": {
+            "type": "string"
+          },
+          "latest": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "description": "`phase`, `value` (what the conditions saw), `message`, `at` (seconds since the analysis started)."
+            }
+          }
+        },
+        "required": [
+          "name",
+          "phase",
+          "successful",
+          "failed",
+          "inconclusive",
+          "error",
+          "latest"
+        ]
+      },
+      "RolloutList": {
+        "type": "object",
+        "properties": {
+          "rollouts": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/RolloutStatus"
+            }
+          }
+        },
+        "required": [
+          "rollouts"
+        ]
+      },
+      "RolloutTransition": {
+        "type": "object",
+        "description": "One transition, kept forever.",
+        "properties": {
+          "id": {
+            "type": "integer"
+          },
+          "rollout": {
+            "type": "string"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "actor": {
+            "type": "string"
+          },
+          "action": {
+            "type": "string",
+            "description": "`rollout.start`, `rollout.deploy`, `rollout.step`, `rollout.wait`, `rollout.analysis`, `rollout.pause`, `rollout.resume`, `rollout.promote`, `rollout.abort`, `rollout.retry`, `rollout.complete`."
+          },
+          "fromPhase": {
+            "$ref": "#/components/schemas/RolloutPhase"
+          },
+          "toPhase": {
+            "$ref": "#/components/schemas/RolloutPhase"
+          },
+          "fromStep": {
+            "type": "integer"
+          },
+          "step": {
+            "type": "integer"
+          },
+          "reason": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "id",
+          "rollout",
+          "at",
+          "actor",
+          "action",
+          "toPhase",
+          "step",
+          "reason"
+        ]
+      },
+      "RolloutHistory": {
+        "type": "object",
+        "properties": {
+          "history": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/RolloutTransition"
+            }
+          }
+        },
+        "required": [
+          "history"
         ]
       }
     }
