@@ -275,8 +275,9 @@ import Testing
     }
 
     @Test func stoppingLetsRequestsInFlightFinishThenClosesConnections() async throws {
-        // The backend takes 5 s, so that stop() begins while the request is in flight even on a busy machine.
-        let backend = try await TestBackend(name: "stable", delay: .seconds(5))
+        // The backend takes 20 s, so that stop() begins while the request is in flight even when a busy machine
+        // keeps this task from running for seconds; the grace period outlasts it.
+        let backend = try await TestBackend(name: "stable", delay: .seconds(20))
         // A long idle timeout: the connection is closed by stop(), not for being idle.
         let (gateway, port) = try await Self.gateway(backendPort: backend.port, idle: .seconds(60))
         let body = #"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}"#
@@ -285,7 +286,7 @@ import Testing
         // Stop once the request reached the backend, before the backend answers.
         let deadline = ContinuousClock.now + .seconds(10)
         while backend.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        await gateway.stop()
+        await gateway.stop(gracePeriod: .seconds(120))
         #expect(await client.closedByPeer())
         #expect(client.text.hasPrefix("HTTP/1.1 200 OK\r\n") && client.text.contains("Connection: close"), "\(client.text)")
         await backend.stop()

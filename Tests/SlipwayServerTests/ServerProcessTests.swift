@@ -244,6 +244,20 @@ import Glibc
         #expect(delivery["feedbackAttached"] as? Int == requests)
         #expect(delivery["stickyAcrossRequests"] as? Bool == true)
         #expect(delivery["movedOnlyIntoCanary"] as? Bool == true)
+        // The better model went through its canary to 100% and took the production alias; the broken one was rolled back.
+        let rollouts = try #require(summary["rollouts"] as? [[String: Any]])
+        #expect(rollouts.count == 2)
+        let good = try #require(rollouts.first)
+        #expect(good["phase"] as? String == "Healthy", "\(good)")
+        #expect(good["aliasMoved"] as? Bool == true)
+        #expect(good["production"] as? Int == 3)
+        #expect(good["candidateWeight"] as? Double == 100)
+        let bad = try #require(rollouts.last)
+        #expect(bad["phase"] as? String == "Degraded", "\(bad)")
+        #expect(bad["candidateWeight"] as? Double == 0)
+        #expect(bad["aliasMoved"] as? Bool == false)
+        #expect(bad["production"] as? Int == 3)
+        #expect((bad["weights"] as? [String: Double])?["broken"] ?? 0 == 0)
         // The supervised model servers (whose command lines name the data folder) are gone once the demo has finished.
         let dataPath = folder.appendingPathComponent("data").path
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { entry in

@@ -8,6 +8,7 @@ import SlipwayCore
 import SlipwayGateway
 import SlipwayModels
 import SlipwayRegistry
+import SlipwayRollout
 import SlipwayServer
 import SlipwayStats
 import SlipwayStore
@@ -65,7 +66,9 @@ extension DemoCommand {
         throw GenericError(.internal, "the prediction log holds \(logged) of \(count) answers after 30 s")
     }
 
-    func deliveryStory(services: SlipwayServices, dataURL: URL, examples: URL, logger: Logger) async throws -> DeliverySummary {
+    func deliveryStory(services: SlipwayServices, dataURL: URL, examples: URL, logger: Logger) async throws
+        -> (delivery: DeliverySummary, rollouts: [RolloutSummary])
+    {
         let registry = services.registry
         let alice = Principal(name: "alice", role: .editor)
         let bob = Principal(name: "bob", role: .approver)
@@ -102,8 +105,12 @@ extension DemoCommand {
         gateway.attach(supervisor)
         services.endpointChanges.add { await gateway.reload() }
         services.endpointChanges.add { supervisor.reconcile() }
+        // The rollout controller of `slipway server`, on the same gateway.
+        let rollouts = RolloutService.make(services, gateway: gateway)
+        let controller = RolloutController(service: rollouts, tick: .milliseconds(100), logger: quiet)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await supervisor.run() }
+            group.addTask { try await controller.run() }
             let port = try await gateway.gateway.start(host: "127.0.0.1", port: 0)
             defer { group.cancelAll() }
             let endpoints = services.endpoints
@@ -187,13 +194,17 @@ extension DemoCommand {
                     stats.outcomes.accuracy ?? .nan, stats.outcomes.correct + stats.outcomes.incorrect))
             }
             say("export it: slipway predictions export tumor --format csv --data-dir \(dataURL.path)")
+
+            let rolloutSummaries = try await rolloutStory(
+                services: services, service: rollouts, supervisor: supervisor, port: port, train: train, test: test, dataURL: dataURL)
             await gateway.gateway.stop()
             await log.close()
-            return DeliverySummary(
+            let delivery = DeliverySummary(
                 endpoint: "tumor", requests: first.count + again.count + grown.count, servedBy: servedBy, stickyAcrossRequests: sticky,
                 movedWhenCanaryGrew: moved.count, movedOnlyIntoCanary: onlyIntoCanary,
                 accuracy: ["stable": control.successes / control.trials, "canary": treatment.successes / treatment.trials], pValue: result.pValue,
                 liftAbsolute: result.liftAbsolute, predictionsLogged: logged, feedbackAttached: attached)
+            return (delivery, rolloutSummaries)
         }
     }
 }

@@ -16,7 +16,10 @@ struct DemoCommand: AsyncParsableCommand {
             approves them, the policy refuses what it must, aliases move, and the history answers what served when. \
             Then two built-in models are trained on the breast-cancer data in examples/data, deployed as supervised \
             built-in model servers behind the gateway with a sticky 90/10 split that grows to 50/50, judged with a \
-            two-proportion test; every answer lands in the prediction log and the true diagnoses come back as feedback.
+            two-proportion test; every answer lands in the prediction log and the true diagnoses come back as feedback. \
+            Last, the rollout controller runs two canaries while patients keep arriving: a retrained model goes 20% -> 50% \
+            -> 100% through the default analysis and takes the production alias; a model trained on flipped diagnoses \
+            is caught by the prediction-drift check and rolled back to 0%, and production stays where it was.
             """
     )
     @Option(name: .long, help: "The data folder to use (default: a new temporary folder).") var dataDir: String?
@@ -42,7 +45,8 @@ struct DemoCommand: AsyncParsableCommand {
             stages: ["None", "Staging", "Production", "Archived"], immutableTags: ["v[0-9]*"],
             transitions: [StageRule(to: "Production", from: ["Staging"], approvals: 1, conditions: ["metrics.accuracy >= 0.9"])])
         var logger = Logger(label: "slipway.demo")
-        logger.logLevel = .warning
+        // The story says what happens; the rollout controller's warning when it rolls a canary back would repeat it.
+        logger.logLevel = .error
         let services = try SlipwayServices.open(config, logger: logger)
         let registry = services.registry
         let alice = Principal(name: "alice", role: .editor)
@@ -136,7 +140,7 @@ struct DemoCommand: AsyncParsableCommand {
                 audit.prefix(5).map { [Output.date($0.at), $0.actor, $0.action, $0.version.map(String.init) ?? "-"] })
         }
         let examplesURL = URL(fileURLWithPath: examples)
-        let delivery = try await deliveryStory(services: services, dataURL: dataURL, examples: examplesURL, logger: logger)
+        let (delivery, rollouts) = try await deliveryStory(services: services, dataURL: dataURL, examples: examplesURL, logger: logger)
 
         say("\nTry it yourself: swift run slipway versions show \(model) production --data-dir \(dataURL.path)")
 
@@ -150,12 +154,13 @@ struct DemoCommand: AsyncParsableCommand {
                 var refusals: [String]
                 var auditEvents: Int
                 var delivery: DeliverySummary
+                var rollouts: [RolloutSummary]
             }
             Output.json(
                 Summary(
                     dataDir: dataURL.path, model: model, versions: [try await registry.version(model, 1, by: alice), v2],
                     productionHistory: history, servedAt: [Output.date(servedV1Until): servedThen, "now": servedNow], refusals: refusals,
-                    auditEvents: audit.count, delivery: delivery))
+                    auditEvents: audit.count, delivery: delivery, rollouts: rollouts))
         }
     }
 }
