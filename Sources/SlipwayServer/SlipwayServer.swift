@@ -55,13 +55,7 @@ public enum SlipwayServer {
         TokenController(tokens: services.tokens).addRoutes(to: v1)
         EndpointController(
             service: services.endpoints, live: { gateway?.gateway.metrics.snapshot(endpoint: $0) ?? [:] },
-            onFeedback: { record in
-                // An answer the gateway gave before routing (an unknown variant, a malformed body) belongs to no variant.
-                guard !record.variant.isEmpty else { return }
-                gateway?.gateway.metrics.recordFeedback(
-                    endpoint: record.endpoint, variant: record.variant, outcome: record.feedback?.outcome,
-                    correct: EndpointService.isCorrect(record))
-            },
+            onFeedback: { record in gateway?.gateway.metrics.recordFeedback(of: record) },
             backends: { gateway?.backendSupervisor?.status(endpoint: $0) }
         ).addRoutes(to: v1)
         RolloutRoutes(service: RolloutService.make(services, gateway: gateway)).addRoutes(to: v1)

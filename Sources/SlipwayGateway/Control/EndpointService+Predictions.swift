@@ -195,3 +195,14 @@ extension EndpointService {
             + (record.stickyKey?.utf8.count ?? 0) + record.requestId.utf8.count
     }
 }
+
+extension LiveMetrics {
+    /// Counts the feedback a logged record carries (its outcome, and whether its prediction was right) for the
+    /// record's variant. An answer the gateway gave before routing (an unknown variant, a malformed body)
+    /// belongs to no variant and is skipped.
+    public func recordFeedback(of record: PredictionRecord) {
+        guard !record.variant.isEmpty else { return }
+        recordFeedback(
+            endpoint: record.endpoint, variant: record.variant, outcome: record.feedback?.outcome, correct: EndpointService.isCorrect(record))
+    }
+}

@@ -181,8 +181,7 @@ extension DemoCommand {
             for answer in first + again + grown {
                 let record = try await endpoints.feedback(
                     endpoint: "tumor", FeedbackItem(requestId: answer.requestId, groundTruth: answer.truth), by: alice)
-                gateway.gateway.metrics.recordFeedback(
-                    endpoint: "tumor", variant: record.variant, outcome: nil, correct: EndpointService.isCorrect(record))
+                gateway.gateway.metrics.recordFeedback(of: record)
                 attached += 1
             }
             say("prediction log: \(logged) answers recorded (variant, model version, hashed features, prediction, confidence, latency); ground truth attached to \(attached)")
