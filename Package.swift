@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "SlipwayServer",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayGateway", "SlipwayModels", "SlipwayRollout",
+                "SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayRegistry", "SlipwayGateway", "SlipwayModels", "SlipwayRollout", "SlipwayData",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -104,7 +104,7 @@ let package = Package(
             name: "slipway",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayStats", "SlipwayGateway", "SlipwayModels",
-                "SlipwayRollout", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SlipwayRollout", "SlipwayData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -126,6 +126,16 @@ let package = Package(
                 "SlipwayCore", "SlipwayStats", "SlipwayStore", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SlipwayData",
+            dependencies: ["SlipwayCore", "SlipwayStore", "SlipwayStats", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayDataTests",
+            dependencies: ["SlipwayData", "SlipwayCore", "SlipwayStore", "SlipwayStats"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "JudgeBench", dependencies: ["SlipwayRollout", "SlipwayStats"], swiftSettings: swiftSettings),

@@ -57,6 +57,20 @@ struct RolloutTrafficAdapter: RolloutTraffic {
         try await registry.setAlias(model, alias: "production", version: version, reason: reason, by: Self.principal)
     }
 
+    func setMirror(endpoint: String, variant: String, percent: Double) async throws {
+        _ = try await endpoints.mirror(endpoint, to: variant, percent: percent, by: Self.principal)
+    }
+
+    func setHeaderRoute(endpoint: String, header: String, value: String, variant: String?) async throws {
+        _ = try await endpoints.route(endpoint, header: header, value: value, to: variant, by: Self.principal)
+    }
+
+    func removeVariant(endpoint: String, variant: String) async throws {
+        _ = try await endpoints.undeploy(endpoint: endpoint, variant: variant, by: Self.principal)
+    }
+
+    // MARK: Rolling updates
+
     func samples(endpoint: String, seconds: Int) -> [String: VariantSample] {
         guard let gateway else { return [:] }
         return gateway.gateway.metrics.window(endpoint: endpoint, seconds: seconds).mapValues { window in

@@ -157,6 +157,11 @@ final class RecordingTraffic: RolloutTraffic {
     }
     func promoteAlias(model: String, version: Int, reason: String) async throws { record("alias \(model) production \(version) \(reason)") }
     func samples(endpoint: String, seconds: Int) -> [String: VariantSample] { state.withLock { $0.samples } }
+    func setMirror(endpoint: String, variant: String, percent: Double) async throws { record("mirror \(variant) \(Int(percent))") }
+    func setHeaderRoute(endpoint: String, header: String, value: String, variant: String?) async throws {
+        record("route \(header)=\(value) \(variant ?? "-")")
+    }
+    func removeVariant(endpoint: String, variant: String) async throws { record("remove \(variant)") }
 }
 
 /// The rollout store's rules, in memory (the SQLite store passes the same in the conformance suite).

@@ -19,6 +19,14 @@ public struct CanaryState: Sendable, Codable, Equatable {
     public var lastAnalysis: AnalysisRun?
     /// `true` while the rollout is paused by a person (`rollout pause`), not by a step.
     public var pausedByUser: Bool
+    /// Blue-green progress (blue-green rollouts only).
+    public var blueGreen: BlueGreenState?
+    /// Experiment progress (experiments only).
+    public var experiment: ExperimentState?
+    /// Shadow progress (shadow rollouts only).
+    public var shadow: ShadowState?
+    /// Rolling-update progress (rolling updates only).
+    public var rolling: RollingState?
 
     /// The state of a rollout that has just started.
     public init(stableVariant: String) {

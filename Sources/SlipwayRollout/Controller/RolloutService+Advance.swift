@@ -25,13 +25,19 @@ extension RolloutService {
     private func advanceOnce(_ name: String) async throws -> Bool {
         var (record, stored, state) = try await load(name)
         guard record.phase == .progressing else { return false }
-        guard case .canary(let canary) = stored.spec.strategy else {
-            _ = try await fail(
-                record, stored, state, reason: "the \(stored.spec.strategy.name) strategy is not yet supported by the controller",
-                action: "rollout.abort",
-                actor: Self.controllerActor)
-            return false
+        switch stored.spec.strategy {
+        case .canary(let canary): return try await advanceCanary(canary, record, stored, &state)
+        case .blueGreen(let strategy): return try await advanceBlueGreen(strategy, record, stored, &state)
+        case .experiment(let strategy): return try await advanceExperiment(strategy, record, stored, &state)
+        case .shadow(let strategy): return try await advanceShadow(strategy, record, stored, &state)
+        case .rolling(let strategy): return try await advanceRolling(strategy, record, stored, &state)
         }
+    }
+
+    /// One move of a canary.
+    private func advanceCanary(_ canary: CanaryStrategy, _ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: inout CanaryState)
+        async throws -> Bool
+    {
         let candidate = stored.spec.candidate
         if !state.deployed {
             try await traffic.deploy(
@@ -100,7 +106,7 @@ extension RolloutService {
     }
 
     /// An inline analysis step: start the run, take the measurements that are due, act on its phase.
-    private func analyse(
+    func analyse(
         _ reference: AnalysisReference, _ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: inout CanaryState, now: Date
     ) async throws -> Bool {
         var record = record
@@ -120,7 +126,7 @@ extension RolloutService {
             let candidate = Self.sample(samples[stored.spec.candidate.variant])
             let stable = Self.sample(samples[state.stableVariant])
             for name in due {
-                let outcome = Self.measure(name, reference: reference, stored: stored, stable: stable, canary: candidate)
+                let outcome = await measure(name, reference: reference, stored: stored, stable: stable, canary: candidate)
                 try run.record(outcome, for: name, at: elapsed)
             }
             state.analysis = run
@@ -167,9 +173,9 @@ extension RolloutService {
     }
 
     /// One measurement of a metric of the step's run, from the gateway's window.
-    static func measure(
+    func measure(
         _ name: String, reference: AnalysisReference, stored: StoredRolloutSpec, stable: VariantSample, canary: VariantSample
-    ) -> MeasurementOutcome {
+    ) async -> MeasurementOutcome {
         if reference.usesDefaultAnalysis {
             return DefaultAnalysis(configuration: stored.spec.defaultAnalysis).measure(stable: stable, canary: canary)
         }
@@ -179,7 +185,7 @@ extension RolloutService {
         for t in templates {
             for m in t.metrics where (counts[m.name, default: 0] > 1 ? "\(t.name).\(m.name)" : m.name) == name {
                 guard case .builtin(let metric) = m.provider else {
-                    return .error("the \(m.provider.name) provider is not yet supported by the controller")
+                    return await providers.measure(m.provider, metric: name)
                 }
                 return BuiltinMetricEvaluator.measure(
                     metric, stable: stable, canary: canary, defaultMinSamples: stored.spec.defaultAnalysis.minSamples)
@@ -200,9 +206,15 @@ extension RolloutService {
         -> RolloutRecord
     {
         var state = state
-        if state.deployed {
-            try await traffic.setCandidateWeight(
-                endpoint: record.endpoint, stable: state.stableVariant, candidate: stored.spec.candidate.variant, weight: 0)
+        switch stored.spec.strategy {
+        case .canary, .experiment:
+            if state.deployed {
+                try await traffic.setCandidateWeight(
+                    endpoint: record.endpoint, stable: state.stableVariant, candidate: stored.spec.candidate.variant, weight: 0)
+            }
+        case .blueGreen(let strategy): try await rollBackBlueGreen(strategy, record, stored, &state)
+        case .shadow(let strategy): try await rollBackShadow(strategy, record, stored, &state)
+        case .rolling(let strategy): try await rollBackRolling(strategy, record, stored, &state)
         }
         state.weight = 0
         state.analysis?.terminate()
@@ -246,9 +258,11 @@ extension RolloutService {
     func save(
         _ record: RolloutRecord, _ state: CanaryState, action: String, phase: RolloutPhase, reason: String, step: Int, actor: String
     ) async throws -> RolloutRecord {
-        try await store.updateRollout(
+        let updated = try await store.updateRollout(
             named: record.name, expectedRevision: record.revision,
             change: RolloutChange(action: action, phase: phase, reason: reason, step: step, state: try Self.encode(state)), actor: actor)
+        await notifier.rolloutChanged(from: record, to: updated, action: action)
+        return updated
     }
 
     static func steps(_ stored: StoredRolloutSpec) -> [CanaryStep] {

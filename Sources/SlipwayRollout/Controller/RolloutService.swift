@@ -18,13 +18,22 @@ public struct RolloutService: Sendable {
     let traffic: any RolloutTraffic
     let logger: Logger
     let now: @Sendable () -> Date
+    /// Measures metrics of the `prometheus`, `web` and `job` providers.
+    let providers: MetricProviders
+    /// Tells the spec's webhooks about phase changes and gates.
+    let notifier: RolloutNotifier
 
     /// Creates the service.
     /// - Parameter now: the clock (injected so tests can move it).
-    public init(store: any RolloutStore, traffic: any RolloutTraffic, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        store: any RolloutStore, traffic: any RolloutTraffic, logger: Logger, providers: MetricProviders = MetricProviders(),
+        notifier: RolloutNotifier = RolloutNotifier(), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.store = store
         self.traffic = traffic
         self.logger = logger
+        self.providers = providers
+        self.notifier = notifier
         self.now = now
     }
 
@@ -70,10 +79,35 @@ public struct RolloutService: Sendable {
 
     /// Refuses what this controller does not run yet, with a sentence saying so.
     static func checkSupported(_ spec: RolloutSpec, templates: [AnalysisTemplate]) throws {
-        guard case .canary(let canary) = spec.strategy else {
-            throw GenericError(
-                .invalidArgument, "the \(spec.strategy.name) strategy is not yet supported by the controller; use a canary strategy")
+        switch spec.strategy {
+        case .canary(let canary): try checkCanary(canary, templates: templates)
+        case .blueGreen(let strategy): try checkBlueGreen(strategy, templates: templates)
+        case .experiment(let strategy): try checkExperiment(strategy, templates: templates)
+        case .shadow(let strategy): try checkShadow(strategy, templates: templates)
+        case .rolling(let strategy): try checkRolling(strategy, templates: templates)
         }
+    }
+
+    /// Refuses an analysis the controller cannot run: a template the spec does not define, a judge or a
+    /// provider not supported yet. `place` names where the analysis is used, for the message.
+    static func checkAnalysis(_ reference: AnalysisReference, templates: [AnalysisTemplate], place: String) throws {
+        for name in reference.templates.map(\.templateName) {
+            guard let template = templates.first(where: { $0.name == name }) else {
+                throw GenericError(.invalidArgument, "\(place) names analysis template '\(name)', which the spec does not define")
+            }
+            if template.judge != nil {
+                throw GenericError(.invalidArgument, "template '\(name)': the judge is not yet supported by the controller")
+            }
+            for metric in template.metrics where !MetricProviders.supports(metric.provider) {
+                throw GenericError(
+                    .invalidArgument,
+                    "template '\(name)', metric '\(metric.name)': the \(metric.provider.name) provider is not yet supported by the controller"
+                )
+            }
+        }
+    }
+
+    static func checkCanary(_ canary: CanaryStrategy, templates: [AnalysisTemplate]) throws {
         if canary.analysis != nil {
             throw GenericError(
                 .invalidArgument, "background analysis (canary.analysis) is not yet supported by the controller; use analysis steps instead")
@@ -83,22 +117,7 @@ public struct RolloutService: Sendable {
             case .setHeaderRoute, .setMirrorRoute:
                 throw GenericError(.invalidArgument, "step \(index) (\(describe(step))) is not yet supported by the controller")
             case .analysis(let reference):
-                for name in reference.templates.map(\.templateName) {
-                    guard let template = templates.first(where: { $0.name == name }) else {
-                        throw GenericError(.invalidArgument, "step \(index) names analysis template '\(name)', which the spec does not define")
-                    }
-                    if template.judge != nil {
-                        throw GenericError(.invalidArgument, "template '\(name)': the judge is not yet supported by the controller")
-                    }
-                    for metric in template.metrics {
-                        guard case .builtin = metric.provider else {
-                            throw GenericError(
-                                .invalidArgument,
-                                "template '\(name)', metric '\(metric.name)': the \(metric.provider.name) provider is not yet supported by the controller; use builtin metrics"
-                            )
-                        }
-                    }
-                }
+                try checkAnalysis(reference, templates: templates, place: "step \(index)")
             case .setWeight, .pause:
                 break
             }

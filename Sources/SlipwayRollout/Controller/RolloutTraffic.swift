@@ -22,4 +22,12 @@ public protocol RolloutTraffic: Sendable {
     func promoteAlias(model: String, version: Int, reason: String) async throws
     /// What each variant did during the last `seconds` (empty when no gateway runs in this process).
     func samples(endpoint: String, seconds: Int) -> [String: VariantSample]
+    /// Mirrors `percent` of the endpoint's traffic to a variant (0 removes the mirror).
+    func setMirror(endpoint: String, variant: String, percent: Double) async throws
+    /// Routes requests whose `header` has `value` to a variant; nil removes the route.
+    func setHeaderRoute(endpoint: String, header: String, value: String, variant: String?) async throws
+    /// Removes a variant's deployment from the endpoint (its supervised backend stops).
+    func removeVariant(endpoint: String, variant: String) async throws
+
+    // MARK: Rolling updates
 }

@@ -1,0 +1,31 @@
+import Foundation
+import SlipwayCore
+import SlipwayStore
+
+/// What the controller keeps about a blueGreen rollout between moves (stored in CanaryState).
+public struct BlueGreenState: Sendable, Codable, Equatable {
+    public init() {}
+}
+
+extension RolloutService {
+    /// Refuses a blueGreen spec the controller cannot run.
+    static func checkBlueGreen(_ strategy: BlueGreenStrategy, templates: [AnalysisTemplate]) throws {
+        throw GenericError(.invalidArgument, "the blueGreen strategy is not yet supported by the controller; use a canary strategy")
+    }
+
+    /// One move of a blueGreen rollout; `true` when it moved on and may move again at once.
+    func advanceBlueGreen(_ strategy: BlueGreenStrategy, _ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: inout CanaryState) async throws -> Bool {
+        _ = try await fail(
+            record, stored, state, reason: "the blueGreen strategy is not yet supported by the controller", action: "rollout.abort",
+            actor: Self.controllerActor)
+        return false
+    }
+
+    /// Takes the candidate out of traffic when a blueGreen rollout fails or is aborted.
+    func rollBackBlueGreen(_ strategy: BlueGreenStrategy, _ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: inout CanaryState) async throws {
+        if state.deployed {
+            try await traffic.setCandidateWeight(
+                endpoint: record.endpoint, stable: state.stableVariant, candidate: stored.spec.candidate.variant, weight: 0)
+        }
+    }
+}
