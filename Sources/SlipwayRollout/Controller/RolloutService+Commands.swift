@@ -9,6 +9,17 @@ extension RolloutService {
         return try await RolloutLock.shared.run {
             var (record, stored, state) = try await load(name)
             guard record.phase.isRunning else { throw notRunning(record) }
+            switch stored.spec.strategy {
+            case .canary: break
+            case .blueGreen(let strategy):
+                return try await status(of: try await promoteBlueGreen(strategy, record, stored, &state, full: full, by: principal))
+            case .experiment(let strategy):
+                return try await status(of: try await promoteExperiment(strategy, record, stored, &state, full: full, by: principal))
+            case .shadow(let strategy):
+                return try await status(of: try await promoteShadow(strategy, record, stored, &state, full: full, by: principal))
+            case .rolling(let strategy):
+                return try await status(of: try await promoteRolling(strategy, record, stored, &state, full: full, by: principal))
+            }
             let steps = Self.steps(stored)
             if full {
                 record = try await complete(

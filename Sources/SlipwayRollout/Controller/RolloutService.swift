@@ -166,12 +166,17 @@ public struct RolloutService: Sendable {
                 phase: run.phase, message: run.message, current: state.analysis != nil, startedAt: state.analysisStartedAt,
                 metrics: run.results.map { MetricStatus($0) })
         }
-        return RolloutStatus(
+        var status = RolloutStatus(
             name: record.name, endpoint: record.endpoint, phase: record.phase, reason: record.reason, step: record.step, stepCount: steps.count,
             currentStep: record.step < steps.count ? Self.describe(steps[record.step]) : nil, strategy: stored.spec.strategy.name,
             candidate: "\(record.candidateModel)@\(record.candidateVersion)", candidateVariant: stored.spec.candidate.variant,
             stableVariant: state.stableVariant, candidateWeight: state.weight, weights: weights, pauseUntil: state.pauseUntil, analysis: analysis,
             spec: stored.spec, createdAt: record.createdAt, updatedAt: record.updatedAt, createdBy: record.createdBy, revision: record.revision)
+        status.blueGreen = state.blueGreen
+        status.experiment = state.experiment
+        status.shadow = state.shadow
+        status.rolling = state.rolling
+        return status
     }
 
     /// A step in YAML's words.

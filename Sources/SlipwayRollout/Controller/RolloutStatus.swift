@@ -25,6 +25,14 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     public var pauseUntil: Date?
     /// The analysis of the current step (or the last one that ended).
     public var analysis: AnalysisStatus?
+    /// Progress of a blue-green rollout.
+    public var blueGreen: BlueGreenState?
+    /// Progress and report of an experiment.
+    public var experiment: ExperimentState?
+    /// Progress and report of a shadow test.
+    public var shadow: ShadowState?
+    /// Progress of a rolling update.
+    public var rolling: RollingState?
     public var spec: RolloutSpec
     public var createdAt: Date
     public var updatedAt: Date

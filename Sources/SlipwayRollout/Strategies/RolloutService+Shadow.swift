@@ -28,4 +28,11 @@ extension RolloutService {
                 endpoint: record.endpoint, stable: state.stableVariant, candidate: stored.spec.candidate.variant, weight: 0)
         }
     }
+
+    /// `rollout promote` of a shadow rollout: passes its current gate; with `full`, completes it at once.
+    func promoteShadow(
+        _ strategy: ShadowStrategy, _ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: inout CanaryState, full: Bool, by principal: Principal
+    ) async throws -> RolloutRecord {
+        try await complete(record, stored, &state, actor: principal.name, action: "rollout.promote", reason: "promoted fully by \(principal.name)")
+    }
 }

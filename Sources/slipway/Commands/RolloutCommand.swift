@@ -173,6 +173,7 @@ struct RolloutCommand: AsyncParsableCommand {
         Output.line("Step:      \(step)" + (status.pauseUntil.map { " (until \(Output.date($0)))" } ?? ""))
         let weights = status.weights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.formatted(.number))%" }.joined(separator: " ")
         Output.line("Weights:   \(weights.isEmpty ? "-" : weights)")
+        for line in status.blueGreenLines() + status.experimentLines() + status.shadowLines() + status.rollingLines() { Output.line(line) }
         guard let analysis = status.analysis else { return }
         Output.line("Analysis:  \(analysis.phase.rawValue)\(analysis.current ? "" : " (last step)")" + (analysis.message.map { " — \($0)" } ?? ""))
         Output.table(
