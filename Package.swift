@@ -125,12 +125,18 @@ let package = Package(
             dependencies: [
                 "SlipwayCore", "SlipwayStats", "SlipwayStore", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SlipwayData",
-            dependencies: ["SlipwayCore", "SlipwayStore", "SlipwayStats", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "SlipwayCore", "SlipwayStore", "SlipwayStats", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

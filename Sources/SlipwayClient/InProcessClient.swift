@@ -182,6 +182,12 @@ extension InProcessClient {
     public func startRollout(yaml: String, file: String) async throws -> RolloutStatus {
         try await rolloutService.start(yaml: yaml, file: file, by: principal)
     }
+    public func registerDataset(_ dataset: NewDataset) async throws -> Dataset {
+        try await registry.registerDataset(dataset, by: principal).dataset
+    }
+    public func dataset(_ name: String, digest: Digest?) async throws -> Dataset { try await registry.dataset(name, digest: digest, by: principal) }
+    public func datasets(name: String?, limit: Int) async throws -> [Dataset] { try await registry.datasets(named: name, limit: limit, by: principal) }
+
     public func rollout(_ name: String) async throws -> RolloutStatus { try await rolloutService.status(name, by: principal) }
     public func rollouts() async throws -> [RolloutStatus] { try await rolloutService.list(by: principal) }
     public func rolloutHistory(_ name: String) async throws -> [RolloutTransition] { try await rolloutService.history(name, by: principal) }
@@ -192,6 +198,7 @@ extension InProcessClient {
         case .pause: try await rolloutService.pause(name, by: principal)
         case .resume: try await rolloutService.resume(name, by: principal)
         case .retry: try await rolloutService.retry(name, by: principal)
+        case .undo: try await rolloutService.undo(name, reason: reason, by: principal)
         }
     }
 }

@@ -431,6 +431,30 @@ public struct RemoteClient: SlipwayClient {
         try await send(.POST, "tokens", body: ["name": name, "role": role.rawValue], as: AccessTokens.Issued.self)
     }
 
+    // MARK: Datasets
+
+    private struct DatasetList: Decodable { var datasets: [Dataset] }
+
+    public func registerDataset(_ dataset: NewDataset) async throws -> Dataset {
+        try await send(.POST, "datasets", body: dataset, as: Dataset.self)
+    }
+    public func dataset(_ name: String, digest: Digest?) async throws -> Dataset {
+        var query = [("name", name), ("limit", "1")]
+        if let digest { query.append(("digest", digest.description)) }
+        guard let found = try await send(.GET, "datasets", query: query, as: DatasetList.self).datasets.first else {
+            throw GenericError(
+                .notFound,
+                "dataset '\(name)'" + (digest.map { " with digest \($0)" } ?? "")
+                    + " is not registered; register it with `slipway datasets register \(name).slipway`")
+        }
+        return found
+    }
+    public func datasets(name: String?, limit: Int) async throws -> [Dataset] {
+        var query = [("limit", String(limit))]
+        if let name { query.append(("name", name)) }
+        return try await send(.GET, "datasets", query: query, as: DatasetList.self).datasets
+    }
+
     // MARK: Rollouts
 
     private struct StartRollout: Encodable {

@@ -73,6 +73,15 @@ public protocol SlipwayClient: Sendable {
 
     // Audit and tokens
     func audit(model: String?, limit: Int) async throws -> [AuditEvent]
+
+    // MARK: Datasets
+    /// Registers a dataset; the same name and digest again return the first registration.
+    func registerDataset(_ dataset: NewDataset) async throws -> Dataset
+    /// The dataset of this name and digest, or of this name registered last.
+    func dataset(_ name: String, digest: Digest?) async throws -> Dataset
+    /// Registered datasets, newest first; of one name when given.
+    func datasets(name: String?, limit: Int) async throws -> [Dataset]
+
     func createToken(name: String, role: Role) async throws -> AccessTokens.Issued
 
     // MARK: Rollouts
@@ -88,7 +97,7 @@ public protocol SlipwayClient: Sendable {
 
 /// The commands a person gives a running (or degraded) rollout.
 public enum RolloutAction: String, Sendable, Codable, CaseIterable {
-    case promote, abort, pause, resume, retry
+    case promote, abort, pause, resume, retry, undo
 }
 
 /// An endpoint with its current weights and the gateway's live per-variant metrics (empty in-process).

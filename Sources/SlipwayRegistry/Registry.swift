@@ -335,6 +335,32 @@ public struct Registry: Sendable {
         return try await store.auditEvents(model: model, limit: limit, beforeId: beforeId)
     }
 
+    // MARK: Datasets
+
+    /// Registers a dataset (idempotent by name and digest); returns it and whether this call stored it.
+    public func registerDataset(_ dataset: NewDataset, by principal: Principal) async throws -> (dataset: Dataset, created: Bool) {
+        try principal.require(.editor, for: "registering a dataset")
+        return try await store.registerDataset(dataset, actor: principal.name)
+    }
+
+    /// The dataset of this name and digest, or of this name registered last.
+    public func dataset(_ name: String, digest: Digest?, by principal: Principal) async throws -> Dataset {
+        try principal.require(.viewer, for: "reading datasets")
+        guard let found = try await store.dataset(named: name, digest: digest) else {
+            throw RegistryError(
+                .notFound,
+                "dataset '\(name)'" + (digest.map { " with digest \($0)" } ?? "")
+                    + " is not registered; register it with `slipway datasets register \(name).slipway`")
+        }
+        return found
+    }
+
+    /// Registered datasets, newest first.
+    public func datasets(named name: String?, limit: Int = 100, by principal: Principal) async throws -> [Dataset] {
+        try principal.require(.viewer, for: "listing datasets")
+        return try await store.datasets(named: name, limit: limit)
+    }
+
     // MARK: Helpers
 
     static func validateTags(_ tags: [String: String]) throws {

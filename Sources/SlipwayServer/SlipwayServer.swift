@@ -52,7 +52,9 @@ public enum SlipwayServer {
         }
         RegistryController(registry: services.registry).addRoutes(to: v1)
         ArtifactController(artifacts: services.artifacts).addRoutes(to: v1)
+        DataRoutes(artifacts: services.artifacts).addRoutes(to: v1)
         TokenController(tokens: services.tokens).addRoutes(to: v1)
+        DatasetController(registry: services.registry).addRoutes(to: v1)
         EndpointController(
             service: services.endpoints, live: { gateway?.gateway.metrics.snapshot(endpoint: $0) ?? [:] },
             onFeedback: { record in gateway?.gateway.metrics.recordFeedback(of: record) },

@@ -108,7 +108,7 @@ public struct NewRollout: Sendable, Codable, Equatable {
 
 /// One change of a rollout: its new phase, reason, step and state, and the audit action that names it.
 public struct RolloutChange: Sendable, Codable, Equatable {
-    /// `rollout.step`, `rollout.pause`, `rollout.resume`, `rollout.promote`, `rollout.abort`, `rollout.retry`,
+    /// `rollout.step`, `rollout.pause`, `rollout.resume`, `rollout.promote`, `rollout.abort`, `rollout.retry`, `rollout.undo`,
     /// `rollout.complete`, or `rollout.measure` (recorded measurements only: no history entry).
     public var action: String
     public var phase: RolloutPhase

@@ -14,7 +14,7 @@ public import SlipwayCore
 /// Implementations: `SQLiteMetadataStore` (embedded default) and, later, PostgreSQL. Both must
 /// pass the conformance suite in `SlipwayStoreConformance`. Nothing in this protocol is specific
 /// to one database.
-public protocol MetadataStore: EndpointStore, PredictionStore, RolloutStore {
+public protocol MetadataStore: EndpointStore, PredictionStore, RolloutStore, DatasetStore {
     // MARK: Registered models
 
     /// Creates a model. Throws `alreadyExists` if the name is taken (case-sensitive).

@@ -58,7 +58,7 @@ public enum MetadataStoreConformance {
         ("feedbackAttachesToPrimary", feedbackAttachesToPrimary),
         ("predictionsOfOtherEndpointsInvisible", predictionsOfOtherEndpointsInvisible),
         ("hostilePredictionStrings", hostilePredictionStrings),
-    ] + rolloutCases
+    ] + rolloutCases + datasetCases
 
     // MARK: Helpers
 

@@ -14,6 +14,7 @@ extension SQLiteMetadataStore {
             try db.execute(sql: schemaV3)
         }
         migrator.registerMigration("v4") { db in try db.execute(sql: schemaV4) }
+        migrator.registerMigration("v5") { db in try db.execute(sql: schemaV5) }
         return migrator
     }
 

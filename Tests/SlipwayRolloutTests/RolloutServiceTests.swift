@@ -109,16 +109,6 @@ import Testing
         }
     }
 
-    @Test func otherStrategiesAreRefusedAtStart() async throws {
-        let controller = service(MemoryRolloutStore(), RecordingTraffic(), TestClock())
-        let shadow = "name: s\nendpoint: fraud\ncandidate: {model: fraud, version: 2}\nstrategy:\n  shadow: {percentage: 10, duration: 1m}\n"
-        do {
-            _ = try await controller.start(yaml: shadow, by: Self.admin)
-            Issue.record("a shadow rollout started")
-        } catch let error as GenericError {
-            #expect(error.message.contains("not yet supported by the controller"))
-        }
-    }
 }
 
 /// A clock the test moves by hand.
@@ -132,6 +122,9 @@ final class TestClock: Sendable {
 final class RecordingTraffic: RolloutTraffic {
     private let state = Mutex<(calls: [String], samples: [String: VariantSample], stable: String)>(([], [:], "stable"))
     var calls: [String] { state.withLock { $0.calls } }
+
+    // Replica worlds are kept by object identity; a later double at the same address must not see them.
+    deinit { replicaWorlds.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(self)) } }
 
     func set(stable: VariantSample, canary: VariantSample) { state.withLock { $0.samples = ["stable": stable, "canary": canary] } }
     private func record(_ call: String) { state.withLock { $0.calls.append(call) } }
@@ -162,6 +155,27 @@ final class RecordingTraffic: RolloutTraffic {
         record("route \(header)=\(value) \(variant ?? "-")")
     }
     func removeVariant(endpoint: String, variant: String) async throws { record("remove \(variant)") }
+    func gatewayURL() -> String? { "http://127.0.0.1:8081" }
+    func latencySamples(endpoint: String, seconds: Int) -> [String: [Double]] {
+        state.withLock { $0.samples.mapValues(\.latencyMs) }
+    }
+
+    // MARK: Experiments and shadows
+
+    private let logged = Mutex<(counts: ExperimentCounts, mirrors: [String: MirrorSample], since: [Date])>((ExperimentCounts(), [:], []))
+    /// The prediction log's counts the next looks read.
+    func set(counts: ExperimentCounts) { logged.withLock { $0.counts = counts } }
+    /// The mirrored answers the next looks read.
+    func set(mirrors: [String: MirrorSample]) { logged.withLock { $0.mirrors = mirrors } }
+    /// The `since` of every read of the log.
+    var countReads: [Date] { logged.withLock { $0.since } }
+    func experimentCounts(endpoint: String, since: Date, segmentBy: String?) async throws -> ExperimentCounts {
+        logged.withLock {
+            $0.since.append(since)
+            return $0.counts
+        }
+    }
+    func mirrorSamples(endpoint: String, seconds: Int) -> [String: MirrorSample] { logged.withLock { $0.mirrors } }
 }
 
 /// The rollout store's rules, in memory (the SQLite store passes the same in the conformance suite).
@@ -210,5 +224,38 @@ actor MemoryRolloutStore: RolloutStore {
             RolloutTransition(
                 id: Int64(history.count + 1), rollout: record.name, at: Date(), actor: actor, action: action, fromPhase: from?.phase,
                 toPhase: record.phase, fromStep: from?.step, step: record.step, reason: record.reason))
+    }
+}
+
+// MARK: Rolling updates
+
+/// The replicas a test lets the supervisor report, per traffic double and variant.
+private let replicaWorlds = Mutex<[ObjectIdentifier: [String: VariantReplicas]]>([:])
+
+extension RecordingTraffic {
+    /// What the supervisor reports for a variant from now on (settled: it applied the last change).
+    func setReplicas(_ variant: String, desired: Int, ready: Int, processes: Int? = nil, model: String = "fraud", version: Int = 1) {
+        replicaWorlds.withLock {
+            $0[ObjectIdentifier(self), default: [:]][variant] = VariantReplicas(
+                model: model, version: version, backend: .builtin, desired: desired, ready: ready, processes: processes ?? desired)
+        }
+    }
+
+    /// The variant's replicas as set by the test; a variant deployed but not yet set is reported unsettled,
+    /// one removed since it was last deployed has none.
+    func replicas(endpoint: String, variant: String) async throws -> VariantReplicas? {
+        let calls = self.calls
+        let deployed = calls.lastIndex { $0.hasPrefix("deploy \(variant) ") }
+        let removed = calls.lastIndex { $0 == "remove \(variant)" }
+        if let removed, deployed.map({ $0 < removed }) ?? true { return nil }
+        if let known = replicaWorlds.withLock({ $0[ObjectIdentifier(self)]?[variant] }) { return known }
+        guard deployed != nil else { return nil }
+        return VariantReplicas(model: "fraud", version: 2, backend: .builtin, desired: 0, ready: 0, processes: 0, settled: false)
+    }
+
+    /// Records the call; the supervisor has not applied it until the test sets the variant's replicas again.
+    func scale(endpoint: String, variant: String, replicas: Int) async throws {
+        record("scale \(variant) \(replicas)")
+        replicaWorlds.withLock { $0[ObjectIdentifier(self)]?[variant]?.settled = false }
     }
 }

@@ -10,7 +10,7 @@ import SlipwayServer
 import Testing
 
 /// The Open Inference Protocol server for built-in models, started for real on 127.0.0.1 with port 0.
-@Suite struct BuiltinModelServerTests {
+@Suite(.endToEnd) struct BuiltinModelServerTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/data/breast-cancer")
 

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// `slipway train`, `evaluate` and `serve-model` as a user runs them: child processes of the built binary.
-@Suite struct ModelCommandsTests {
+@Suite(.endToEnd) struct ModelCommandsTests {
     static let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/data/breast-cancer")
 

@@ -11,7 +11,7 @@ import Testing
 
 /// Keeps `/api/v1/openapi.json` true: its operations are exactly the routes the router registers,
 /// every one of them answers on a live server, and the live answers have the documented statuses and shapes.
-@Suite("OpenAPI document")
+@Suite("OpenAPI document", .endToEnd)
 struct OpenAPIDocumentTests {
     @Test("is OpenAPI 3.1 JSON whose references all resolve")
     func wellFormed() throws {
@@ -164,6 +164,13 @@ struct OpenAPIDocumentTests {
             _ = try await checker.call("PUT", "/api/v1/artifacts/\(digest)", token: admin, bytes: bytes, expect: 200)
             _ = try await checker.call("HEAD", "/api/v1/artifacts/\(digest)", token: admin, expect: 200)
             _ = try await checker.call("HEAD", "/api/v1/artifacts/sha256:\(String(repeating: "a", count: 64))", token: admin, expect: 404)
+            // Which of these the store lacks (data push asks before sending).
+            let absent = "sha256:\(String(repeating: "a", count: 64))"
+            let missing = try await checker.call(
+                "POST", "/api/v1/artifacts/missing", token: viewerToken, json: #"{"digests": ["\#(digest)", "\#(absent)"]}"#, expect: 200)
+            #expect(missing["missing"]?.array?.count == 1)
+            _ = try await checker.call("POST", "/api/v1/artifacts/missing", token: admin, json: #"{"digests": ["nope"]}"#, expect: 400)
+            _ = try await checker.call("POST", "/api/v1/artifacts/missing", token: nil, json: #"{"digests": []}"#, expect: 401)
             let download = try await checker.call("GET", "/api/v1/artifacts/\(digest)", token: admin, expect: 200)
             #expect(download.bytes == bytes)
             _ = try await checker.call("GET", "/api/v1/artifacts/not-a-digest", token: admin, expect: 400)
@@ -310,6 +317,19 @@ struct OpenAPIDocumentTests {
             _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/abort", token: admin, expect: 409)
             _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/retry", token: admin, expect: 200)
             _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/abort", token: admin, expect: 200)
+            // Undo is for completed rollouts and needs an approver.
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/undo", token: viewerToken, expect: 403)
+            _ = try await checker.call("POST", "/api/v1/rollouts/fraud-canary/undo", token: admin, json: #"{"reason": "conformance"}"#, expect: 409)
+
+            // Datasets.
+            let dataset = #"{"name": "data/train.csv", "digest": "sha256:\#(String(repeating: "0f", count: 32))", "kind": "file", "size": 10, "files": 1, "rows": 3, "columns": [{"name": "x", "type": "number"}]}"#
+            _ = try await checker.call("POST", "/api/v1/datasets", token: viewerToken, json: dataset, expect: 403)
+            _ = try await checker.call("POST", "/api/v1/datasets", token: admin, json: dataset, expect: 201)
+            _ = try await checker.call("POST", "/api/v1/datasets", token: admin, json: dataset, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/datasets", token: admin, json: #"{"name": ""}"#, expect: 400)
+            _ = try await checker.call("GET", "/api/v1/datasets?name=data/train.csv", token: viewerToken, expect: 200)
+            _ = try await checker.call("GET", "/api/v1/datasets?name=nope&digest=sha256:\(String(repeating: "0f", count: 32))", token: viewerToken, expect: 404)
+            _ = try await checker.call("GET", "/api/v1/datasets?limit=0", token: viewerToken, expect: 400)
 
             // The prediction log and feedback. The gateway logs real answers; these records are written to the store directly.
             let store = try SlipwayServices.open(SlipwayConfiguration(dataDir: server.dataDir), logger: Logger(label: "test")).metadata

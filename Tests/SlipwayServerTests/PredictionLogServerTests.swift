@@ -18,7 +18,7 @@ import Glibc
 #endif
 
 /// The prediction log of a real `slipway server` child process in front of a real built-in model server.
-@Suite(.timeLimit(.minutes(5))) struct PredictionLogServerTests {
+@Suite(.timeLimit(.minutes(20)), .endToEnd) struct PredictionLogServerTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/data/breast-cancer")
 

@@ -12,7 +12,7 @@ import Testing
 /// The prediction log's control-plane side, as users reach it: feedback and listing over HTTP against a server
 /// child process, and `slipway predictions` as a child process. The gateway writes the log in production; here
 /// records are appended to the server's store directly, next to the running server.
-@Suite(.timeLimit(.minutes(5))) struct PredictionsAPITests {
+@Suite(.timeLimit(.minutes(20)), .endToEnd) struct PredictionsAPITests {
     /// The metadata store of a server's data folder, opened alongside the server.
     static func store(of server: ServerProcess) throws -> any MetadataStore {
         var logger = Logger(label: "slipway.test")

@@ -16,7 +16,7 @@ import Testing
 
 /// Canary rollouts end to end: a real `slipway server` child with built-in (and command) backends, traffic
 /// sent through its gateway, the controller moving weights, judging, rolling back and surviving `kill -9`.
-@Suite(.timeLimit(.minutes(8))) struct RolloutTests {
+@Suite(.timeLimit(.minutes(20)), .endToEnd) struct RolloutTests {
     /// A server with model `cancer` (versions 1 and 2, the same training), endpoint `tumor` serving
     /// `cancer@1` on a built-in backend as its stable variant.
     static func prepare(_ label: String) async throws -> ServerProcess {
@@ -131,17 +131,28 @@ import Testing
               strategy:
                 canary:
                   steps:
+                    - setHeaderRoute: {name: testers, match: [{headerName: X-Tester, headerValue: {exact: "yes"}}]}
                     - setWeight: 20
                     - pause: {duration: 1s}
                     - analysis: {templates: [{templateName: errors}]}
                     - setWeight: 50
             """ + "\n" + Self.errorTemplate
+        try SupervisorTests.CLI(server: server).run(["alias", "set", "cancer", "production", "1"])
         let final = try await Self.withTraffic(server) {
             let started = try await Self.start(server, yaml)
             #expect(started.status == 201, "\(started.text)")
             // A second rollout on the endpoint is refused, naming the running one.
             let second = try await Self.start(server, yaml.replacingOccurrences(of: "name: tumor-v2", with: "name: tumor-again"))
             #expect(second.status == 409 && second.text.contains("tumor-v2"), "\(second.text)")
+            // While the canary has little or no weight, a tester's header already reaches it.
+            try await Self.waitFor(server, "tumor-v2", "the header route") { $0.step >= 1 }
+            var request = HTTPClientRequest(url: try server.gatewayURL() + "/v2/models/tumor/infer")
+            request.method = .POST
+            request.headers.add(name: "X-Tester", value: "yes")
+            request.body = .bytes(ByteBuffer(string: try SupervisorTests.inferenceBody(rows: 1)))
+            let routed = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            _ = try await routed.body.collect(upTo: 1 << 20)
+            #expect(routed.status == .ok && routed.headers.first(name: "X-Slipway-Variant") == "canary")
             return try await Self.waitFor(server, "tumor-v2", "Healthy") { $0.phase == .healthy || $0.phase == .degraded }
         }
         #expect(final.phase == .healthy, "\(final.reason)")
@@ -151,11 +162,23 @@ import Testing
         #expect(try await Self.production(server) == 2)
         let history = try await Self.history(server, "tumor-v2")
         let steps = history.filter { $0.action == "rollout.step" }.map(\.step)
-        #expect(steps == [1, 2, 3, 4], "\(history.map { "\($0.action) \($0.step)" })")
+        #expect(steps == [1, 2, 3, 4, 5], "\(history.map { "\($0.action) \($0.step)" })")
         #expect(history.last?.action == "rollout.complete" && history.last?.toPhase == .healthy)
         // The alias history says why it moved.
         let aliases = try await server.call(.GET, "/api/v1/models/cancer/aliases/production/history", token: Self.token(server))
         if aliases.status == 200 { #expect(aliases.text.contains("promoted by rollout tumor-v2")) }
+        // The header route went with the rollout.
+        let endpoint = try await server.call(.GET, "/api/v1/endpoints/tumor", token: Self.token(server))
+        #expect(!endpoint.text.contains("X-Tester"), "\(endpoint.text)")
+
+        // Undo: traffic back on the earlier stable variant, the production alias back on version 1.
+        let undone = try await server.call(.POST, "/api/v1/rollouts/tumor-v2/undo", token: Self.token(server), json: #"{"reason": "second thoughts"}"#)
+        #expect(undone.status == 200, "\(undone.text)")
+        #expect(try await Self.weights(server) == ["stable": 100])
+        #expect(try await Self.production(server) == 1)
+        #expect(try await Self.status(server, "tumor-v2").phase == .degraded)
+        let again = try await server.call(.POST, "/api/v1/rollouts/tumor-v2/undo", token: Self.token(server))
+        #expect(again.status == 409 || again.status == 400, "\(again.text)")
     }
 
     @Test func failingCanaryIsRolledBackAutomatically() async throws {
@@ -187,6 +210,115 @@ import Testing
         #expect(try await Self.production(server) == nil)
         let history = try await Self.history(server, "tumor-flaky")
         #expect(history.last?.action == "rollout.abort" && history.last?.actor == RolloutService.controllerActor)
+    }
+
+    /// A V2 server that answers correctly but `delay` seconds late, or (with `alternate`) predicts 0 and 1 in turn.
+    static func writeOddServer(in folder: URL, name: String, delay: Double = 0, alternate: Bool = false) throws -> URL {
+        let script = folder.appendingPathComponent(name)
+        try """
+        import http.server, json, os, threading, time
+
+        port = int(os.environ["PORT"])
+        count = [0]
+        lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def answer(self, body):
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self.answer({"ready": True})
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with lock:
+                    count[0] += 1
+                    n = count[0]
+                time.sleep(\(delay))
+                label = n % 2 if \(alternate ? "True" : "False") else 1
+                self.answer({"model_name": "cancer", "outputs": [{"name": "label", "shape": [1], "datatype": "INT64", "data": [label]}]})
+
+        http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+        """.write(to: script, atomically: true, encoding: .utf8)
+        return script
+    }
+
+    /// Runs a canary of a command backend under traffic until it ends.
+    static func runCanary(_ server: ServerProcess, name: String, script: URL, template: String) async throws -> RolloutStatus {
+        let yaml = """
+            kind: Rollout
+            metadata: {name: \(name)}
+            spec:
+              endpoint: tumor
+              candidate: {model: cancer, version: 2, backend: {command: "exec python3 \(script.path)"}}
+              strategy:
+                canary:
+                  steps:
+                    - setWeight: 50
+                    - analysis: {templates: [{templateName: check}]}
+                    - setWeight: 100
+            ---
+            kind: AnalysisTemplate
+            metadata: {name: check}
+            spec:
+              metrics:
+            \(template)
+            """
+        return try await Self.withTraffic(server) {
+            let started = try await Self.start(server, yaml)
+            #expect(started.status == 201, "\(started.text)")
+            return try await Self.waitFor(server, name, "Degraded") { !$0.phase.isRunning }
+        }
+    }
+
+    @Test func aCanary200MillisecondsSlowerIsRolledBack() async throws {
+        let server = try await Self.prepare("rollout-slow")
+        defer { server.cleanUp() }
+        let script = try Self.writeOddServer(in: server.folder, name: "slow_server.py", delay: 0.2)
+        let final = try await Self.runCanary(
+            server, name: "tumor-slow", script: script,
+            template: """
+                    - name: latency-p50
+                      interval: 1s
+                      count: 60
+                      inconclusiveLimit: 60
+                      failureCondition: result > 150
+                      provider: {builtin: {metric: latency, quantile: p50, minSamples: 5}}
+                """)
+        #expect(final.phase == .degraded && final.reason.contains("analysis failed"), "\(final.reason)")
+        #expect(final.reason.contains("latency-p50"), "\(final.reason)")
+        #expect(try await Self.weights(server) == ["stable": 100])
+        #expect(try await Self.production(server) == nil)
+    }
+
+    @Test func aCanaryWithShiftedPredictionsIsRolledBack() async throws {
+        let server = try await Self.prepare("rollout-shifted")
+        defer { server.cleanUp() }
+        // The stable model answers the test's one patient with the same class every time; this one says 0, 1, 0, 1…
+        let script = try Self.writeOddServer(in: server.folder, name: "shifted_server.py", alternate: true)
+        let final = try await Self.runCanary(
+            server, name: "tumor-shifted", script: script,
+            template: """
+                    - name: drift
+                      interval: 1s
+                      count: 60
+                      inconclusiveLimit: 60
+                      failureCondition: result > 0.1
+                      provider: {builtin: {metric: prediction-drift, method: js, minSamples: 20}}
+                """)
+        #expect(final.phase == .degraded && final.reason.contains("analysis failed"), "\(final.reason)")
+        #expect(try await Self.weights(server) == ["stable": 100])
+        #expect(try await Self.production(server) == nil)
     }
 
     @Test func killedServerResumesTheRolloutWhereItWas() async throws {
@@ -287,15 +419,19 @@ import Testing
         let reply = try await Self.start(server, invalid)
         #expect(reply.status == 400)
         #expect(reply.text.contains("canary.yml:7:") && reply.text.contains("canary.yml:8:"), "\(reply.text)")
+        // A blue-green spec whose pre-promotion analysis names a template the file does not define.
         let blueGreen = """
             name: tumor-bg
             endpoint: tumor
-            candidate: {model: cancer, version: 2}
+            candidate: {model: cancer, version: 2, variant: green}
             strategy:
-              blueGreen: {}
+              blueGreen:
+                prePromotionAnalysis: {templates: [{templateName: smoke}]}
             """
         let refused = try await Self.start(server, blueGreen)
-        #expect(refused.status == 400 && refused.text.contains("not yet supported by the controller"), "\(refused.text)")
+        #expect(refused.status == 400, "\(refused.text)")
+        #expect(refused.text.contains("canary.yml:6:") && refused.text.contains("analysis template 'smoke' does not exist"), "\(refused.text)")
+        #expect(try await Self.weights(server) == ["stable": 100])
         let list = try await server.call(.GET, "/api/v1/rollouts", token: Self.token(server))
         #expect(list.status == 200 && (list.object["rollouts"] as? [Any])?.isEmpty == true)
     }

@@ -16,7 +16,7 @@ import Glibc
 
 /// Supervised backends end to end: `slipway server` as a child process runs `--builtin` and
 /// `--command` replicas as its own children, and the tests call them through the gateway.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(20)), .endToEnd)
 struct SupervisorTests {
     static let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/data/breast-cancer")

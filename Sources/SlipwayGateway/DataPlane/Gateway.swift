@@ -84,6 +84,9 @@ public final class Gateway: Sendable {
     /// The version `GET /v2` reports in the V2 server metadata.
     public static let version = "0.1.0"
 
+    /// The address the data plane listens on, once started.
+    public var localAddress: SocketAddress? { serverChannel.withLockedValue { $0?.localAddress } }
+
     /// Binds and starts serving; returns the port (useful with port 0).
     public func start(host: String, port: Int) async throws -> Int {
         let bootstrap = ServerBootstrap(group: group)

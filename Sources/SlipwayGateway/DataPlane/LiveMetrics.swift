@@ -166,7 +166,7 @@ public final class LiveMetrics: Sendable {
     /// The metrics of each variant of an endpoint since the gateway started, each with its last 60 seconds.
     public func snapshot(endpoint: String) -> [String: VariantMetrics] {
         let epoch = now() / Self.bucketNanos
-        return series(endpoint: endpoint).mapValues { $0.totals(window: $0.window(epoch: epoch, buckets: 6)) }
+        return series(endpoint: endpoint).mapValues { $0.totals(window: $0.window(epoch: epoch, buckets: 6, latencySamples: false)) }
     }
 
     /// Every endpoint's metrics since the gateway started (without windows).
@@ -182,10 +182,33 @@ public final class LiveMetrics: Sendable {
     /// let last5Minutes = gateway.metrics.window(endpoint: "churn", seconds: 300)
     /// if let canary = last5Minutes["canary"], canary.requests >= 100 { … }
     /// ```
-    public func window(endpoint: String, seconds: Int) -> [String: VariantWindow] {
+    public func window(endpoint: String, seconds: Int, latencySamples: Bool = false) -> [String: VariantWindow] {
         let buckets = min(max((seconds + Self.bucketSeconds - 1) / Self.bucketSeconds, 1), Self.bucketCount)
         let epoch = now() / Self.bucketNanos
-        return series(endpoint: endpoint).mapValues { $0.window(epoch: epoch, buckets: buckets) }
+        return series(endpoint: endpoint).mapValues { $0.window(epoch: epoch, buckets: buckets, latencySamples: latencySamples) }
+    }
+
+    /// The most latency samples a window hands out per variant.
+    public static let maximumLatencySamples = 20_000
+
+    /// Every recorded latency of a histogram in milliseconds (each at its bucket's middle value), thinned
+    /// evenly to at most ``maximumLatencySamples``.
+    static func latencySamples(_ histogram: WindowHistogram?) -> [Double] {
+        guard let histogram, histogram.totalCount > 0 else { return [] }
+        let total = Double(histogram.totalCount)
+        let keep = min(1, Double(maximumLatencySamples) / total)
+        var samples: [Double] = []
+        samples.reserveCapacity(min(Int(histogram.totalCount), maximumLatencySamples))
+        var carried = 0.0
+        for value in histogram.recordedValues() {
+            let exact = Double(value.count) * keep + carried
+            let count = Int(exact)
+            carried = exact - Double(count)
+            guard count > 0 else { continue }
+            let ms = Double(histogram.medianEquivalentForValue(value.value)) / 1000
+            samples.append(contentsOf: repeatElement(ms, count: count))
+        }
+        return samples
     }
 
     /// The Prometheus text exposition of these metrics, with the current weights.
@@ -403,7 +426,7 @@ extension LiveMetrics {
         }
 
         /// The sum of the newest `buckets` buckets up to `epoch`.
-        func window(epoch: UInt64, buckets: Int) -> VariantWindow {
+        func window(epoch: UInt64, buckets: Int, latencySamples: Bool) -> VariantWindow {
             var sum = Bucket()
             let oldest = epoch >= UInt64(buckets - 1) ? epoch - UInt64(buckets - 1) : 0
             for bucket in ring where bucket.epoch != .max && bucket.epoch >= oldest && bucket.epoch <= epoch {
@@ -432,7 +455,7 @@ extension LiveMetrics {
                 latencyP99Ms: LiveMetrics.milliseconds(sum.primary.latency, 99), predictions: sum.primary.predictions,
                 outcomes: OutcomeStatistics(
                     count: sum.outcomes, sum: sum.outcomeSum, sumOfSquares: sum.outcomeSumOfSquares, correct: sum.correct, incorrect: sum.incorrect),
-                mirror: mirror)
+                mirror: mirror, latencySamplesMs: latencySamples ? LiveMetrics.latencySamples(sum.primary.latency) : nil)
         }
     }
 }

@@ -21,10 +21,15 @@ public struct VariantWindow: Sendable, Codable, Equatable {
     public var outcomes: OutcomeStatistics
     /// This variant's answers to mirrored copies of other variants' requests; nil when it got none.
     public var mirror: MirrorStatistics?
+    /// Latencies in milliseconds rebuilt from the window's histogram (at its two-significant-digit
+    /// precision, at most ``LiveMetrics/maximumLatencySamples`` values, thinned evenly): the per-request
+    /// samples the Mann–Whitney judge compares. Only filled when asked for.
+    public var latencySamplesMs: [Double]?
 
     public init(
         seconds: Int, requests: Int = 0, errors: Int = 0, latencyP50Ms: Double = 0, latencyP95Ms: Double = 0, latencyP99Ms: Double = 0,
-        predictions: [String: Int] = [:], outcomes: OutcomeStatistics = OutcomeStatistics(), mirror: MirrorStatistics? = nil
+        predictions: [String: Int] = [:], outcomes: OutcomeStatistics = OutcomeStatistics(), mirror: MirrorStatistics? = nil,
+        latencySamplesMs: [Double]? = nil
     ) {
         self.seconds = seconds
         self.requests = requests
@@ -36,6 +41,7 @@ public struct VariantWindow: Sendable, Codable, Equatable {
         self.predictions = predictions
         self.outcomes = outcomes
         self.mirror = mirror
+        self.latencySamplesMs = latencySamplesMs
     }
 }
 

@@ -19,6 +19,18 @@ public struct CanaryState: Sendable, Codable, Equatable {
     public var lastAnalysis: AnalysisRun?
     /// `true` while the rollout is paused by a person (`rollout pause`), not by a step.
     public var pausedByUser: Bool
+    /// The canary's background analysis, once its starting step was reached.
+    public var background: AnalysisRun?
+    /// When the background analysis started.
+    public var backgroundStartedAt: Date?
+    /// Header routes set by `setHeaderRoute` steps, by route name (removed when the rollout ends).
+    public var headerRoutes: [String: [HeaderMatch]]?
+    /// Mirror shares set by `setMirrorRoute` steps, by route name (removed when the rollout ends).
+    public var mirrorRoutes: [String: Double]?
+    /// The version the model's `production` alias named when the rollout started (for `rollout undo`).
+    public var previousProduction: Int?
+    /// Milliseconds from the failing measurement to the routing table without the candidate, at the last rollback.
+    public var rollbackMilliseconds: Double?
     /// Blue-green progress (blue-green rollouts only).
     public var blueGreen: BlueGreenState?
     /// Experiment progress (experiments only).

@@ -57,6 +57,10 @@ extension RolloutService {
             return false
         }
         let now = self.now()
+        var record = record
+        if let background = canary.analysis, record.step >= background.startingStep {
+            guard try await backgroundAnalysis(background, &record, stored, &state, now: now) else { return false }
+        }
         switch canary.steps[record.step] {
         case .setWeight(let weight):
             if state.weight != weight {
@@ -96,13 +100,103 @@ extension RolloutService {
             return true
         case .analysis(let reference):
             return try await analyse(reference, record, stored, &state, now: now)
-        case .setHeaderRoute, .setMirrorRoute:
-            _ = try await fail(
-                record, stored, state,
-                reason: "step \(record.step) (\(Self.describe(canary.steps[record.step]))) is not yet supported by the controller",
-                action: "rollout.abort", actor: Self.controllerActor)
-            return false
+        case .setHeaderRoute(let route):
+            if !route.match.isEmpty, !(await traffic.isReady(endpoint: record.endpoint, variant: candidate.variant)) { return false }
+            var routes = state.headerRoutes ?? [:]
+            // A route of the same name replaces the earlier one; no match removes it.
+            for old in routes[route.name] ?? [] where !route.match.contains(old) {
+                try await traffic.setHeaderRoute(endpoint: record.endpoint, header: old.headerName, value: old.exact, variant: nil)
+            }
+            for match in route.match {
+                try await traffic.setHeaderRoute(endpoint: record.endpoint, header: match.headerName, value: match.exact, variant: candidate.variant)
+            }
+            routes[route.name] = route.match.isEmpty ? nil : route.match
+            state.headerRoutes = routes.isEmpty ? nil : routes
+            state.leaveStep()
+            let what = route.match.map { "\($0.headerName): \($0.exact)" }.joined(separator: ", ")
+            _ = try await save(
+                record, state, action: "rollout.step", phase: .progressing,
+                reason: route.match.isEmpty ? "header route '\(route.name)' removed" : "requests with \(what) go to the candidate",
+                step: record.step + 1, actor: Self.controllerActor)
+            return true
+        case .setMirrorRoute(let mirror):
+            let percent = mirror.percentage ?? 0
+            if percent > 0, !(await traffic.isReady(endpoint: record.endpoint, variant: candidate.variant)) { return false }
+            var mirrors = state.mirrorRoutes ?? [:]
+            mirrors[mirror.name] = percent > 0 ? percent : nil
+            // The gateway keeps one mirror per variant: the largest share any named route asks for.
+            try await traffic.setMirror(endpoint: record.endpoint, variant: candidate.variant, percent: mirrors.values.max() ?? 0)
+            state.mirrorRoutes = mirrors.isEmpty ? nil : mirrors
+            state.leaveStep()
+            _ = try await save(
+                record, state, action: "rollout.step", phase: .progressing,
+                reason: percent > 0
+                    ? "\(percent.formatted(.number))% of traffic mirrored to the candidate" : "mirror route '\(mirror.name)' removed",
+                step: record.step + 1, actor: Self.controllerActor)
+            return true
         }
+    }
+
+    /// The canary's background analysis: started at its step, measured whenever due, until the rollout
+    /// ends. Returns `false` when it stopped the rollout (failed: rolled back; inconclusive: paused).
+    private func backgroundAnalysis(
+        _ background: BackgroundAnalysis, _ record: inout RolloutRecord, _ stored: StoredRolloutSpec, _ state: inout CanaryState, now: Date
+    ) async throws -> Bool {
+        if state.background == nil {
+            state.background = try Self.run(for: background.analysis, stored)
+            state.backgroundStartedAt = now
+            record = try await save(
+                record, state, action: "rollout.analysis", phase: .progressing,
+                reason: "background analysis started at step \(record.step)", step: record.step, actor: Self.controllerActor)
+        }
+        guard var run = state.background, let started = state.backgroundStartedAt, !run.phase.isCompleted else { return true }
+        let elapsed = max(0, now.timeIntervalSince(started))
+        let due = run.due(at: elapsed)
+        guard !due.isEmpty else { return true }
+        let (stable, candidate) = windowSamples(record, stored, state, elapsed: elapsed, reference: background.analysis)
+        var measuredAt = ContinuousClock.now
+        for name in due {
+            let outcome = await measure(name, reference: background.analysis, stored: stored, stable: stable, canary: candidate)
+            measuredAt = ContinuousClock.now
+            try run.record(outcome, for: name, at: elapsed)
+        }
+        state.background = run
+        switch run.phase {
+        case .failed, .error:
+            record = try await fail(
+                record, stored, state, reason: "background analysis \(run.phase.rawValue.lowercased()): \(run.message ?? "")",
+                action: "rollout.abort", actor: Self.controllerActor, measuredAt: measuredAt)
+            return false
+        case .inconclusive:
+            record = try await save(
+                record, state, action: "rollout.pause", phase: .paused,
+                reason: "background analysis inconclusive (\(run.message ?? "no decision")); promote to go on or abort", step: record.step,
+                actor: Self.controllerActor)
+            return false
+        case .pending, .running, .successful:
+            record = try await save(
+                record, state, action: RolloutChange.measureAction, phase: .progressing, reason: record.reason, step: record.step,
+                actor: Self.controllerActor)
+            return true
+        }
+    }
+
+    /// Both variants' samples for an analysis that has run `elapsed` seconds: the gateway's window since
+    /// it started, never less than the two newest 10-second buckets (the newest alone may have only just begun).
+    func windowSamples(
+        _ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: CanaryState, elapsed: Double, reference: AnalysisReference
+    ) -> (stable: VariantSample, candidate: VariantSample) {
+        let judged = reference.templates.contains { ref in stored.templates.first { $0.name == ref.templateName }?.judge != nil }
+        let seconds = max(20, Int(elapsed.rounded(.up)) + 10)
+        let samples = traffic.samples(endpoint: record.endpoint, seconds: seconds)
+        var stable = Self.sample(samples[state.stableVariant])
+        var candidate = Self.sample(samples[stored.spec.candidate.variant])
+        if judged {
+            let latencies = traffic.latencySamples(endpoint: record.endpoint, seconds: seconds)
+            stable.latencyMs = latencies[state.stableVariant] ?? []
+            candidate.latencyMs = latencies[stored.spec.candidate.variant] ?? []
+        }
+        return (stable, candidate)
     }
 
     /// An inline analysis step: start the run, take the measurements that are due, act on its phase.
@@ -120,13 +214,12 @@ extension RolloutService {
         guard var run = state.analysis, let started = state.analysisStartedAt else { return false }
         let elapsed = max(0, now.timeIntervalSince(started))
         let due = run.due(at: elapsed)
+        var measuredAt = ContinuousClock.now
         if !due.isEmpty {
-            // The gateway's window since the analysis started (whole 10-second buckets, at least one).
-            let samples = traffic.samples(endpoint: record.endpoint, seconds: max(10, Int(elapsed.rounded(.up))))
-            let candidate = Self.sample(samples[stored.spec.candidate.variant])
-            let stable = Self.sample(samples[state.stableVariant])
+            let (stable, candidate) = windowSamples(record, stored, state, elapsed: elapsed, reference: reference)
             for name in due {
                 let outcome = await measure(name, reference: reference, stored: stored, stable: stable, canary: candidate)
+                measuredAt = ContinuousClock.now
                 try run.record(outcome, for: name, at: elapsed)
             }
             state.analysis = run
@@ -154,7 +247,7 @@ extension RolloutService {
         case .failed, .error:
             _ = try await fail(
                 record, stored, state, reason: "step \(record.step): analysis \(run.phase.rawValue.lowercased()): \(run.message ?? "")",
-                action: "rollout.abort", actor: Self.controllerActor)
+                action: "rollout.abort", actor: Self.controllerActor, measuredAt: due.isEmpty ? nil : measuredAt)
             return false
         }
     }
@@ -180,12 +273,17 @@ extension RolloutService {
             return DefaultAnalysis(configuration: stored.spec.defaultAnalysis).measure(stable: stable, canary: canary)
         }
         let templates = reference.templates.compactMap { ref in stored.templates.first { $0.name == ref.templateName } }
+        if let judged = templates.first(where: { $0.judge != nil && $0.name == name }) {
+            return CanaryJudge.measure(judged, stable: stable, canary: canary, defaultMinSamples: stored.spec.defaultAnalysis.minSamples).outcome
+        }
         var counts: [String: Int] = [:]
-        for t in templates { for m in t.metrics { counts[m.name, default: 0] += 1 } }
-        for t in templates {
+        for t in templates where t.judge == nil { for m in t.metrics { counts[m.name, default: 0] += 1 } }
+        for t in templates where t.judge == nil {
             for m in t.metrics where (counts[m.name, default: 0] > 1 ? "\(t.name).\(m.name)" : m.name) == name {
                 guard case .builtin(let metric) = m.provider else {
-                    return await providers.measure(m.provider, metric: name)
+                    // The provider's text with the step's arguments filled in.
+                    let resolved = (try? t.resolved(with: reference.args))?.metrics.first { $0.name == m.name }?.provider ?? m.provider
+                    return await providers.measure(resolved, metric: name)
                 }
                 return BuiltinMetricEvaluator.measure(
                     metric, stable: stable, canary: canary, defaultMinSamples: stored.spec.defaultAnalysis.minSamples)
@@ -202,10 +300,14 @@ extension RolloutService {
     // MARK: Outcomes
 
     /// The candidate loses its traffic (one change of the routing table), then the rollout is recorded Degraded.
-    func fail(_ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: CanaryState, reason: String, action: String, actor: String) async throws
-        -> RolloutRecord
-    {
+    /// - Parameter measuredAt: when the failing measurement was taken; the time from it to the new routing
+    ///   table is recorded with the rollout (`rollbackMilliseconds`) and in its reason.
+    func fail(
+        _ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: CanaryState, reason: String, action: String, actor: String,
+        measuredAt: ContinuousClock.Instant? = nil
+    ) async throws -> RolloutRecord {
         var state = state
+        var reason = reason
         switch stored.spec.strategy {
         case .canary, .experiment:
             if state.deployed {
@@ -216,8 +318,16 @@ extension RolloutService {
         case .shadow(let strategy): try await rollBackShadow(strategy, record, stored, &state)
         case .rolling(let strategy): try await rollBackRolling(strategy, record, stored, &state)
         }
+        if let measuredAt {
+            let elapsed = ContinuousClock.now - measuredAt
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            state.rollbackMilliseconds = milliseconds
+            reason += " (traffic back on the stable variant \(fixed(milliseconds, 1)) ms after the measurement)"
+        }
+        try await removeRoutes(record, stored, &state)
         state.weight = 0
         state.analysis?.terminate()
+        state.background?.terminate()
         state.leaveStep()
         state.pausedByUser = false
         logger.warning("rollout rolled back", metadata: ["slipway.rollout": "\(record.name)", "slipway.reason": "\(reason)"])
@@ -237,6 +347,8 @@ extension RolloutService {
             state.deployed = true
         }
         try await traffic.switchTo(endpoint: record.endpoint, variant: candidate.variant)
+        try await removeRoutes(record, stored, &state)
+        state.background?.terminate()
         state.weight = 100
         try await traffic.promoteAlias(model: record.candidateModel, version: record.candidateVersion, reason: "promoted by rollout \(record.name)")
         state.analysis?.terminate()
@@ -246,6 +358,18 @@ extension RolloutService {
             "rollout completed",
             metadata: ["slipway.rollout": "\(record.name)", "slipway.model": "\(record.candidateModel)@\(record.candidateVersion)"])
         return try await save(record, state, action: action, phase: .healthy, reason: reason, step: Self.steps(stored).count, actor: actor)
+    }
+
+    /// Removes the header routes and mirrors the rollout's steps set up.
+    func removeRoutes(_ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: inout CanaryState) async throws {
+        for match in (state.headerRoutes ?? [:]).values.flatMap({ $0 }) {
+            try await traffic.setHeaderRoute(endpoint: record.endpoint, header: match.headerName, value: match.exact, variant: nil)
+        }
+        if state.mirrorRoutes != nil {
+            try await traffic.setMirror(endpoint: record.endpoint, variant: stored.spec.candidate.variant, percent: 0)
+        }
+        state.headerRoutes = nil
+        state.mirrorRoutes = nil
     }
 
     // MARK: Store

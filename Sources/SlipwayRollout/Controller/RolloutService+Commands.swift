@@ -1,4 +1,5 @@
 public import SlipwayCore
+import Logging
 import SlipwayStore
 
 extension RolloutService {
@@ -100,6 +101,50 @@ extension RolloutService {
             state = fresh
             record = try await save(
                 record, state, action: "rollout.retry", phase: .progressing, reason: "retried by \(principal.name)", step: 0, actor: principal.name)
+            return try await status(of: record)
+        }
+    }
+
+    /// Undoes a completed rollout: all traffic back to the variant that was stable before it (which must
+    /// still be deployed) and the model's `production` alias back to the version it named before. The rollout
+    /// is then Degraded. Needs the approver role, as any change of production does.
+    public func undo(_ name: String, reason: String? = nil, by principal: Principal) async throws -> RolloutStatus {
+        try principal.require(.approver, for: "undoing a rollout")
+        return try await RolloutLock.shared.run {
+            var (record, stored, state) = try await load(name)
+            guard record.phase == .healthy else {
+                throw GenericError(
+                    .failedPrecondition,
+                    "rollout '\(name)' is \(record.phase.rawValue); only a completed (Healthy) rollout can be undone"
+                        + (record.phase.isRunning ? " — use `slipway rollout abort` to stop a running one" : ""))
+            }
+            let candidate = stored.spec.candidate.variant
+            let previous = state.stableVariant
+            let endpoint = try await traffic.endpointState(record.endpoint)
+            guard endpoint.stableVariant == candidate else {
+                throw GenericError(
+                    .failedPrecondition,
+                    "endpoint '\(record.endpoint)' has moved on since rollout '\(name)': its stable variant is now '\(endpoint.stableVariant)', not '\(candidate)'"
+                )
+            }
+            do {
+                try await traffic.switchTo(endpoint: record.endpoint, variant: previous)
+            } catch {
+                throw GenericError(
+                    .failedPrecondition,
+                    "cannot send traffic back to variant '\(previous)' of '\(record.endpoint)' (\(error)); deploy it again with `slipway deploy` and switch with `slipway traffic switch`"
+                )
+            }
+            var restored = "traffic back on variant '\(previous)'"
+            if let version = state.previousProduction, version != record.candidateVersion {
+                try await traffic.promoteAlias(
+                    model: record.candidateModel, version: version, reason: "rollout \(name) undone by \(principal.name)")
+                restored += ", production alias back on version \(version)"
+            }
+            state.weight = 0
+            let why = "undone by \(principal.name)" + (reason.map { ": \($0)" } ?? "") + "; " + restored
+            logger.warning("rollout undone", metadata: ["slipway.rollout": "\(name)", "slipway.reason": "\(why)"])
+            record = try await save(record, state, action: "rollout.undo", phase: .degraded, reason: why, step: record.step, actor: principal.name)
             return try await status(of: record)
         }
     }

@@ -61,13 +61,16 @@ public struct RolloutService: Sendable {
                 "the candidate variant '\(stable)' is the stable variant of endpoint '\(spec.endpoint)'; give the candidate another variant name (candidate.variant)"
             )
         }
+        try await checkRollingEndpoint(spec, stable: stable)
         let version = try await traffic.resolveVersion(model: spec.candidate.model, reference: spec.candidate.reference)
         let stored = StoredRolloutSpec(spec: spec, templates: templates)
+        var initialState = CanaryState(stableVariant: stable)
+        initialState.previousProduction = try? await traffic.resolveVersion(model: spec.candidate.model, reference: .alias("production"))
         let record = try await store.startRollout(
             NewRollout(
                 name: spec.name, endpoint: spec.endpoint, spec: try Self.encode(stored), candidateModel: spec.candidate.model,
                 candidateVersion: version,
-                state: try Self.encode(CanaryState(stableVariant: stable)), reason: "started"),
+                state: try Self.encode(initialState), reason: "started"),
             actor: principal.name)
         logger.info(
             "rollout started",
@@ -96,7 +99,16 @@ public struct RolloutService: Sendable {
                 throw GenericError(.invalidArgument, "\(place) names analysis template '\(name)', which the spec does not define")
             }
             if template.judge != nil {
-                throw GenericError(.invalidArgument, "template '\(name)': the judge is not yet supported by the controller")
+                // The judge compares per-request samples of both variants, which the gateway keeps for latency and errors.
+                for metric in template.metrics {
+                    guard case .builtin(let builtin) = metric.provider, [.latency, .errorRate].contains(builtin.kind) else {
+                        throw GenericError(
+                            .invalidArgument,
+                            "template '\(name)', metric '\(metric.name)': the judge compares per-request samples, which Slipway has for builtin latency and error-rate metrics only; measure this metric in a template without a judge"
+                        )
+                    }
+                }
+                continue
             }
             for metric in template.metrics where !MetricProviders.supports(metric.provider) {
                 throw GenericError(
@@ -108,19 +120,11 @@ public struct RolloutService: Sendable {
     }
 
     static func checkCanary(_ canary: CanaryStrategy, templates: [AnalysisTemplate]) throws {
-        if canary.analysis != nil {
-            throw GenericError(
-                .invalidArgument, "background analysis (canary.analysis) is not yet supported by the controller; use analysis steps instead")
+        if let background = canary.analysis {
+            try checkAnalysis(background.analysis, templates: templates, place: "the background analysis")
         }
         for (index, step) in canary.steps.enumerated() {
-            switch step {
-            case .setHeaderRoute, .setMirrorRoute:
-                throw GenericError(.invalidArgument, "step \(index) (\(describe(step))) is not yet supported by the controller")
-            case .analysis(let reference):
-                try checkAnalysis(reference, templates: templates, place: "step \(index)")
-            case .setWeight, .pause:
-                break
-            }
+            if case .analysis(let reference) = step { try checkAnalysis(reference, templates: templates, place: "step \(index)") }
         }
     }
 
@@ -172,6 +176,12 @@ public struct RolloutService: Sendable {
             candidate: "\(record.candidateModel)@\(record.candidateVersion)", candidateVariant: stored.spec.candidate.variant,
             stableVariant: state.stableVariant, candidateWeight: state.weight, weights: weights, pauseUntil: state.pauseUntil, analysis: analysis,
             spec: stored.spec, createdAt: record.createdAt, updatedAt: record.updatedAt, createdBy: record.createdBy, revision: record.revision)
+        if let run = state.background {
+            status.backgroundAnalysis = AnalysisStatus(
+                phase: run.phase, message: run.message, current: record.phase.isRunning, startedAt: state.backgroundStartedAt,
+                metrics: run.results.map { MetricStatus($0) })
+        }
+        status.rollbackMilliseconds = state.rollbackMilliseconds
         status.blueGreen = state.blueGreen
         status.experiment = state.experiment
         status.shadow = state.shadow

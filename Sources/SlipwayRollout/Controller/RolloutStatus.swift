@@ -25,6 +25,10 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     public var pauseUntil: Date?
     /// The analysis of the current step (or the last one that ended).
     public var analysis: AnalysisStatus?
+    /// The canary's background analysis, once started.
+    public var backgroundAnalysis: AnalysisStatus?
+    /// Milliseconds from the failing measurement to the routing table without the candidate, at the last rollback.
+    public var rollbackMilliseconds: Double?
     /// Progress of a blue-green rollout.
     public var blueGreen: BlueGreenState?
     /// Progress and report of an experiment.

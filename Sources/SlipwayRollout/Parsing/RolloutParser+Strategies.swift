@@ -208,7 +208,7 @@ extension SpecBuilder {
     func experiment(_ node: Node, key: Node, path: String) -> ExperimentStrategy? {
         let keys = [
             "weight", "primary", "guardrails", "mde", "relative", "baseline", "standardDeviation", "alpha", "power", "decision", "srmThreshold",
-            "maxDuration",
+            "maxDuration", "segmentBy",
         ]
         guard let f = reader.mapping(node, path: path, allowed: keys, owner: key) else { return nil }
         let weight = reader.number(f, "weight", in: 0...100, unit: " (percent)") ?? 50
@@ -259,10 +259,15 @@ extension SpecBuilder {
         let decision = reader.choice(f, "decision", ExperimentStrategy.Decision.allCases.map(\.rawValue)).flatMap(ExperimentStrategy.Decision.init)
         let srm = self.alpha(f, "srmThreshold") ?? 0.001
         let maxDuration = reader.duration(f, "maxDuration", positive: true)
+        let segmentBy = reader.string(f, "segmentBy")
+        if let segmentBy, segmentBy.utf8.count > 128 || segmentBy.contains(where: { $0.isNewline || $0 == "\0" }), let n = f["segmentBy"] {
+            reader.report(n, "\(f.child("segmentBy")) must name one request input (a V2 input tensor) on one line, at most 128 bytes")
+        }
         guard let mde, mde > 0, let baseline else { return nil }
         let spec = ExperimentStrategy(
             weight: weight, primary: primary, guardrails: guardrails, mde: mde, relative: relative, baseline: baseline, standardDeviation: sd,
-            alpha: significance, power: power, decision: decision ?? .fixedHorizon, srmThreshold: srm, maxDuration: maxDuration)
+            alpha: significance, power: power, decision: decision ?? .fixedHorizon, srmThreshold: srm, maxDuration: maxDuration,
+            segmentBy: segmentBy)
         if weight > 0 && weight < 100 && power > significance && power < 1 && (primary.metric != .conversion || (baseline > 0 && baseline < 1)) {
             do throws(RolloutError) { _ = try spec.sampleSize() } catch { reader.report(f["mde"], "\(f.child("mde")): \(error.message)") }
         }
@@ -290,17 +295,20 @@ extension SpecBuilder {
 
     func rolling(_ node: Node, key: Node, path: String) -> RollingStrategy? {
         if reader.isNull(node) { return RollingStrategy() }
-        guard let f = reader.mapping(node, path: path, allowed: ["maxSurge", "maxUnavailable"], owner: key) else { return nil }
+        guard let f = reader.mapping(node, path: path, allowed: ["maxSurge", "maxUnavailable", "progressDeadlineSeconds"], owner: key) else {
+            return nil
+        }
         let surge = f["maxSurge"].map { replicaCount($0, path: f.child("maxSurge")) } ?? .percent(25)
         let unavailable = f["maxUnavailable"].map { replicaCount($0, path: f.child("maxUnavailable")) } ?? .percent(25)
-        guard let surge, let unavailable else { return nil }
+        let deadline = f.has("progressDeadlineSeconds") ? reader.integer(f, "progressDeadlineSeconds", in: 1...86_400) : 600
+        guard let surge, let unavailable, let deadline else { return nil }
         if surge.isZero && unavailable.isZero {
             reader.report(
                 f.entries["maxUnavailable"]?.key ?? f.entries["maxSurge"]?.key ?? key,
                 "maxSurge and maxUnavailable cannot both be 0: the update could never replace a replica")
             return nil
         }
-        return RollingStrategy(maxSurge: surge, maxUnavailable: unavailable)
+        return RollingStrategy(maxSurge: surge, maxUnavailable: unavailable, progressDeadlineSeconds: deadline)
     }
 
     func replicaCount(_ node: Node, path: String) -> ReplicaCount? {

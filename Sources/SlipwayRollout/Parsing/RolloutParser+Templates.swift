@@ -221,10 +221,16 @@ extension SpecBuilder {
             let url = reader.string(wf, "url", required: true)
             if let url, let n = wf["url"] { checkURL(url, n, path: wf.child("url")) }
             let headers = wf["headers"].map { self.headers($0, path: wf.child("headers")) } ?? [:]
+            let jsonPath = reader.string(wf, "jsonPath")
+            if let path = jsonPath, !path.contains("{{args."), let node = wf["jsonPath"] {
+                do throws(JSONPath.SyntaxError) { _ = try JSONPath(path) } catch {
+                    reader.report(node, "\(wf.child("jsonPath")): \(error.description)")
+                }
+            }
             guard let url else { return nil }
             return .web(
                 WebProvider(
-                    url: url, jsonPath: reader.string(wf, "jsonPath"), headers: headers, timeout: reader.duration(wf, "timeout", positive: true)))
+                    url: url, jsonPath: jsonPath, headers: headers, timeout: reader.duration(wf, "timeout", positive: true)))
         default:
             guard let jf = reader.mapping(entry.value, path: ppath, allowed: ["command", "timeout"], owner: entry.key) else { return nil }
             guard let commandNode = jf["command"] else {
@@ -277,6 +283,9 @@ extension SpecBuilder {
 
     // MARK: References
 
+    /// Arguments the controller gives blue-green analyses: `endpoint`, `preview-variant`, `preview-url`, `gateway-url`.
+    static let controllerArguments: Set<String> = ["endpoint", "preview-variant", "preview-url", "gateway-url"]
+
     /// Every template named by an analysis exists (in the file or the library) and gets its arguments.
     func checkReferences() {
         var available: [String: AnalysisTemplate] = [:]
@@ -295,7 +304,9 @@ extension SpecBuilder {
                 reader.report(reference.node, message)
                 continue
             }
-            let given = Set(reference.args.map(\.name))
+            // The controller passes these itself to the analyses of a blue-green rollout.
+            var given = Set(reference.args.map(\.name))
+            if case .blueGreen = rollout?.strategy { given.formUnion(Self.controllerArguments) }
             for arg in template.args where arg.value == nil && !given.contains(arg.name) {
                 reader.report(reference.node, "template '\(template.name)' needs a value for argument '\(arg.name)'; add it under args")
             }

@@ -68,7 +68,7 @@ final class SpecBuilder {
     }
 
     static let envelopeKeys = ["apiVersion", "kind", "metadata", "spec"]
-    static let rolloutKeys = ["endpoint", "stable", "candidate", "strategy", "defaultAnalysis"]
+    static let rolloutKeys = ["endpoint", "stable", "candidate", "strategy", "defaultAnalysis", "webhooks"]
 
     func read(_ text: String) {
         let parser: Parser
@@ -178,9 +178,11 @@ final class SpecBuilder {
         let strategy = rolloutStrategy(fields)
         var defaults = DefaultAnalysisConfiguration()
         if let f = reader.mapping(fields, "defaultAnalysis", allowed: Self.defaultAnalysisKeys) { defaults = defaultAnalysis(f) }
+        let hooks = webhooks(fields)
         guard let endpoint, let candidate, let strategy else { return }
         rollout = RolloutSpec(
-            name: name ?? endpoint, endpoint: endpoint, stableVariant: stable, candidate: candidate, strategy: strategy, defaultAnalysis: defaults)
+            name: name ?? endpoint, endpoint: endpoint, stableVariant: stable, candidate: candidate, strategy: strategy, defaultAnalysis: defaults,
+            webhooks: hooks)
     }
 
     func checkVariantName(_ name: String, _ node: Node, path: String) {

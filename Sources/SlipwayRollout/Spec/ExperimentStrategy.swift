@@ -55,12 +55,15 @@ public struct ExperimentStrategy: Sendable, Codable, Equatable {
     public var srmThreshold: Double
     /// Stop undecided after this long (`nil`: no limit).
     public var maxDuration: RolloutDuration?
+    /// The request input the report splits the primary metric by (the name of a V2 input tensor, read from
+    /// the prediction log, so the endpoint needs `featureLogging: full`); `nil`: no segments.
+    public var segmentBy: String?
 
     /// Creates an experiment.
     public init(
         weight: Double = 50, primary: PrimaryMetric = PrimaryMetric(), guardrails: [BuiltinMetric.Kind] = [.errorRate, .latency],
         mde: Double, relative: Bool = true, baseline: Double, standardDeviation: Double? = nil, alpha: Double = 0.05, power: Double = 0.8,
-        decision: Decision = .fixedHorizon, srmThreshold: Double = 0.001, maxDuration: RolloutDuration? = nil
+        decision: Decision = .fixedHorizon, srmThreshold: Double = 0.001, maxDuration: RolloutDuration? = nil, segmentBy: String? = nil
     ) {
         self.weight = weight
         self.primary = primary
@@ -74,6 +77,7 @@ public struct ExperimentStrategy: Sendable, Codable, Equatable {
         self.decision = decision
         self.srmThreshold = srmThreshold
         self.maxDuration = maxDuration
+        self.segmentBy = segmentBy
     }
 
     /// Units needed in the stable arm and in the candidate arm to detect `mde` with `power` at `alpha`

@@ -62,11 +62,27 @@ public struct RollingStrategy: Sendable, Codable, Equatable {
     public var maxSurge: ReplicaCount
     /// How many replicas below the desired count may be unavailable (default 25%).
     public var maxUnavailable: ReplicaCount
+    /// Seconds the update may go without progress (a move, or a candidate replica becoming ready) before it
+    /// fails and rolls back (default 600).
+    public var progressDeadlineSeconds: Int
 
     /// Creates a rolling strategy; `maxSurge` and `maxUnavailable` must not both be zero.
-    public init(maxSurge: ReplicaCount = .percent(25), maxUnavailable: ReplicaCount = .percent(25)) {
+    public init(maxSurge: ReplicaCount = .percent(25), maxUnavailable: ReplicaCount = .percent(25), progressDeadlineSeconds: Int = 600) {
         self.maxSurge = maxSurge
         self.maxUnavailable = maxUnavailable
+        self.progressDeadlineSeconds = progressDeadlineSeconds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case maxSurge, maxUnavailable, progressDeadlineSeconds
+    }
+
+    /// Decodes a stored strategy; one stored before `progressDeadlineSeconds` existed gets the default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxSurge = try c.decode(ReplicaCount.self, forKey: .maxSurge)
+        maxUnavailable = try c.decode(ReplicaCount.self, forKey: .maxUnavailable)
+        progressDeadlineSeconds = try c.decodeIfPresent(Int.self, forKey: .progressDeadlineSeconds) ?? 600
     }
 }
 

@@ -32,11 +32,13 @@ public struct RolloutSpec: Sendable, Codable, Equatable {
     public var strategy: RolloutStrategy
     /// Settings of the built-in canary-versus-stable analysis (`spec.defaultAnalysis`).
     public var defaultAnalysis: DefaultAnalysisConfiguration
+    /// URLs told about phase changes and gates (`spec.webhooks`), with signed JSON events.
+    public var webhooks: [WebhookSpec]
 
     /// Creates a rollout spec.
     public init(
         name: String, endpoint: String, stableVariant: String? = nil, candidate: CandidateSpec, strategy: RolloutStrategy,
-        defaultAnalysis: DefaultAnalysisConfiguration = DefaultAnalysisConfiguration()
+        defaultAnalysis: DefaultAnalysisConfiguration = DefaultAnalysisConfiguration(), webhooks: [WebhookSpec] = []
     ) {
         self.name = name
         self.endpoint = endpoint
@@ -44,6 +46,21 @@ public struct RolloutSpec: Sendable, Codable, Equatable {
         self.candidate = candidate
         self.strategy = strategy
         self.defaultAnalysis = defaultAnalysis
+        self.webhooks = webhooks
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, endpoint, stableVariant, candidate, strategy, defaultAnalysis, webhooks }
+
+    /// Decodes a spec; one stored before webhooks existed has none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        endpoint = try c.decode(String.self, forKey: .endpoint)
+        stableVariant = try c.decodeIfPresent(String.self, forKey: .stableVariant)
+        candidate = try c.decode(CandidateSpec.self, forKey: .candidate)
+        strategy = try c.decode(RolloutStrategy.self, forKey: .strategy)
+        defaultAnalysis = try c.decode(DefaultAnalysisConfiguration.self, forKey: .defaultAnalysis)
+        webhooks = try c.decodeIfPresent([WebhookSpec].self, forKey: .webhooks) ?? []
     }
 
     /// Names of every analysis template the rollout refers to, in order of first use.

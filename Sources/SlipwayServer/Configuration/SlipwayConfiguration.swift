@@ -17,6 +17,8 @@ import Yams
 ///   host: 127.0.0.1            # address the data plane binds (SLIPWAY_GATEWAY_HOST)
 ///   port: 8081                 # 0 picks a free port (SLIPWAY_GATEWAY_PORT)
 /// logLevel: info               # trace, debug, info, notice, warning, error, critical (SLIPWAY_LOG_LEVEL)
+/// prometheus:
+///   url: http://127.0.0.1:9090 # the Prometheus server of rollout metrics without an address (SLIPWAY_PROMETHEUS_URL)
 /// registry:                    # see RegistryPolicy
 ///   stages: [None, Staging, Production, Archived]
 /// ```
@@ -35,6 +37,9 @@ public struct SlipwayConfiguration: Sendable {
     public var maxBodyBytes: Int
     public var logLevel: Logger.Level
     public var policy: RegistryPolicy
+    /// The Prometheus server that `prometheus` rollout metrics without an `address` query (`prometheus.url`,
+    /// `SLIPWAY_PROMETHEUS_URL`, `--prometheus-url`); nil: such metrics measure as errors.
+    public var prometheusURL: String?
 
     public init(
         dataDir: URL = URL(fileURLWithPath: ".slipway"), host: String = "127.0.0.1", port: Int = 8420,
@@ -78,6 +83,12 @@ public struct SlipwayConfiguration: Sendable {
             }
             config.gatewayPort = port
         }
+        if let text = environment["SLIPWAY_PROMETHEUS_URL"], !text.isEmpty {
+            guard Self.isHTTPURL(text) else {
+                throw ConfigurationError("SLIPWAY_PROMETHEUS_URL='\(text)' is not an http:// or https:// URL such as http://127.0.0.1:9090")
+            }
+            config.prometheusURL = text
+        }
         if let text = environment["SLIPWAY_LOG_LEVEL"], !text.isEmpty {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ConfigurationError("SLIPWAY_LOG_LEVEL='\(text)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -93,6 +104,11 @@ public struct SlipwayConfiguration: Sendable {
         var gateway: Gateway?
         var logLevel: String?
         var registry: RegistryPolicy?
+        var prometheus: Prometheus?
+
+        struct Prometheus: Decodable {
+            var url: String?
+        }
 
         struct Gateway: Decodable {
             var host: String?
@@ -142,10 +158,22 @@ public struct SlipwayConfiguration: Sendable {
             }
             logLevel = level
         }
+        if let url = contents.prometheus?.url {
+            guard Self.isHTTPURL(url) else {
+                throw ConfigurationError("\(file.path): prometheus.url '\(url)' is not an http:// or https:// URL such as http://127.0.0.1:9090")
+            }
+            prometheusURL = url
+        }
         if let registry = contents.registry {
             do { try registry.validate() } catch { throw ConfigurationError("\(file.path): \(error.message)") }
             policy = registry
         }
+    }
+
+    /// Whether `text` is an absolute http:// or https:// URL with a host.
+    public static func isHTTPURL(_ text: String) -> Bool {
+        guard let url = URLComponents(string: text), url.scheme == "http" || url.scheme == "https", let host = url.host else { return false }
+        return !host.isEmpty
     }
 
     static func describe(_ error: DecodingError) -> String {

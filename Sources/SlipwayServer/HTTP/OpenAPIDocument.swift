@@ -21,6 +21,9 @@ enum OpenAPIDocument {
       "name": "server"
     },
     {
+      "name": "datasets"
+    },
+    {
       "name": "rollouts"
     },
     {
@@ -1788,6 +1791,66 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/artifacts/missing": {
+      "post": {
+        "operationId": "listMissingArtifacts",
+        "summary": "Tells which of the given digests are not stored (used by slipway data push).",
+        "tags": [
+          "artifacts"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": ["digests"],
+                "properties": {
+                  "digests": {
+                    "type": "array",
+                    "maxItems": 10000,
+                    "items": {
+                      "type": "string",
+                      "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The digests that are not stored, in the order given, without duplicates.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": ["missing"],
+                  "properties": {
+                    "missing": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
     "/api/v1/artifacts/{digest}": {
       "head": {
         "operationId": "headArtifact",
@@ -1974,6 +2037,122 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/datasets": {
+      "get": {
+        "operationId": "listDatasets",
+        "summary": "Lists registered datasets, newest first; or finds one by name and digest.",
+        "description": "Names are tracked paths such as `data/train.csv`, so they go in the query. With `digest` (and `name`) the answer holds that one dataset, or 404.",
+        "tags": [
+          "datasets"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "query",
+            "required": false,
+            "description": "Only datasets of this name.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "digest",
+            "in": "query",
+            "required": false,
+            "description": "With name: the dataset with this content digest.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "At most this many (1–1000, default 100).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DatasetList"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "post": {
+        "operationId": "registerDataset",
+        "summary": "Registers a dataset (editor). The same name and digest again answer 200 with the first registration.",
+        "tags": [
+          "datasets"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/NewDataset"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Registered.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Dataset"
+                }
+              }
+            }
+          },
+          "200": {
+            "description": "Registered before, unchanged.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Dataset"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
           }
         }
       }
@@ -3088,6 +3267,65 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/rollouts/{name}/undo": {
+      "post": {
+        "operationId": "undoRollout",
+        "summary": "Undo a completed rollout: traffic back on the variant that was stable before it.",
+        "description": "The earlier stable variant must still be deployed; the model's production alias returns to the version it named before. Needs the approver role. The rollout becomes Degraded with the reason.",
+        "tags": [
+          "rollouts"
+        ],
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The rollout's name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/AbortRolloutRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RolloutStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
     "/api/v1/rollouts/{name}/pause": {
       "post": {
         "operationId": "pauseRollout",
@@ -3919,6 +4157,160 @@ enum OpenAPIDocument {
         },
         "required": [
           "tokens"
+        ]
+      },
+      "DatasetColumn": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "type": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "name",
+          "type"
+        ]
+      },
+      "NewDataset": {
+        "type": "object",
+        "description": "What registering a dataset stores.",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The tracked path, such as `data/train.csv`."
+          },
+          "digest": {
+            "$ref": "#/components/schemas/Digest"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "file",
+              "folder"
+            ]
+          },
+          "size": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "files": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "rows": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "columns": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/DatasetColumn"
+            }
+          },
+          "timeColumn": {
+            "type": "string"
+          },
+          "dateFrom": {
+            "type": "string"
+          },
+          "dateTo": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "name",
+          "digest",
+          "kind",
+          "size",
+          "files",
+          "columns"
+        ]
+      },
+      "Dataset": {
+        "type": "object",
+        "description": "A registered dataset.",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The tracked path, such as `data/train.csv`."
+          },
+          "digest": {
+            "$ref": "#/components/schemas/Digest"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "file",
+              "folder"
+            ]
+          },
+          "size": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "files": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "rows": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "columns": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/DatasetColumn"
+            }
+          },
+          "timeColumn": {
+            "type": "string"
+          },
+          "dateFrom": {
+            "type": "string"
+          },
+          "dateTo": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "createdBy": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "name",
+          "digest",
+          "kind",
+          "size",
+          "files",
+          "columns",
+          "createdAt",
+          "createdBy"
+        ]
+      },
+      "DatasetList": {
+        "type": "object",
+        "properties": {
+          "datasets": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Dataset"
+            }
+          }
+        },
+        "required": [
+          "datasets"
         ]
       },
       "IssuedToken": {
@@ -5442,7 +5834,7 @@ enum OpenAPIDocument {
           },
           "action": {
             "type": "string",
-            "description": "`rollout.start`, `rollout.deploy`, `rollout.step`, `rollout.wait`, `rollout.analysis`, `rollout.pause`, `rollout.resume`, `rollout.promote`, `rollout.abort`, `rollout.retry`, `rollout.complete`."
+            "description": "`rollout.start`, `rollout.deploy`, `rollout.step`, `rollout.wait`, `rollout.analysis`, `rollout.pause`, `rollout.resume`, `rollout.promote`, `rollout.abort`, `rollout.retry`, `rollout.undo`, `rollout.complete`; blue-green adds `rollout.preview` and `rollout.switch`, experiments `rollout.plan`, rolling updates `rollout.scale` and `rollout.replicas`."
           },
           "fromPhase": {
             "$ref": "#/components/schemas/RolloutPhase"

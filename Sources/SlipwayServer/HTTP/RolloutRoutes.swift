@@ -43,6 +43,7 @@ struct RolloutRoutes {
         group.post("rollouts/:name/pause", use: pause)
         group.post("rollouts/:name/resume", use: resume)
         group.post("rollouts/:name/retry", use: retry)
+        group.post("rollouts/:name/undo", use: undo)
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -101,6 +102,12 @@ struct RolloutRoutes {
 
     @Sendable func retry(_ request: Request, context: APIContext) async throws -> Response {
         try jsonResponse(try await service.retry(context.parameters.decoded("name"), by: context.requirePrincipal()))
+    }
+
+    @Sendable func undo(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await optionalBody(Abort.self, request, context)
+        return try jsonResponse(try await service.undo(context.parameters.decoded("name"), reason: body?.reason, by: principal))
     }
 
     /// A JSON body that may be left out.

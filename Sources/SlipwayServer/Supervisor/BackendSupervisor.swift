@@ -15,9 +15,10 @@ import Synchronization
 /// the version's artifact in `$MODEL_DIR`; a replica joins the gateway's routing table once it
 /// answers `GET /v2/health/ready`, leaves it at once when it exits or stops answering, and is
 /// started again with an exponential back-off. A redeploy starts the new replicas first, swaps the
-/// table when they are ready, then drains and stops the old ones. On shutdown every replica gets
-/// SIGTERM, then SIGKILL after a grace period; a watchdog in each replica's process group kills the
-/// group if the server dies without shutting down (see ``ReplicaProcess``).
+/// table when they are ready, then drains and stops the old ones. A change of the replica count alone
+/// adds or removes replicas and leaves the others running (rolling updates rely on it). On shutdown
+/// every replica gets SIGTERM, then SIGKILL after a grace period; a watchdog in each replica's
+/// process group kills the group if the server dies without shutting down (see ``ReplicaProcess``).
 ///
 /// The decisions are made by ``SupervisorStateMachine``; this service performs them: it reads the
 /// store, starts and signals processes, asks for readiness, and tells `onChange` (the gateway's

@@ -264,17 +264,28 @@ struct SupervisorStateMachine: Sendable {
         return generation
     }
 
+    /// Adds or removes replicas of a generation; the others keep running untouched (a rolling update
+    /// moves replicas between two variants this way). New replicas take the lowest free slots; removal
+    /// takes replicas that are not ready first, then the highest slots, so scaling down keeps as many
+    /// ready replicas as it can.
     private mutating func scale(_ generation: inout Generation, to count: Int, retiring: inout [Replica], serving: Bool, now: Instant) {
         generation.desired = count
         while generation.replicas.count < count {
+            let used = Set(generation.replicas.map(\.slot))
+            let slot = (0...generation.replicas.count).first { !used.contains($0) } ?? generation.replicas.count
             let replica = Replica(
-                id: takeID(), slot: generation.replicas.count, key: generation.key, spec: generation.spec, phase: .waiting(until: now),
-                backoff: settings.backoff)
+                id: takeID(), slot: slot, key: generation.key, spec: generation.spec, phase: .waiting(until: now), backoff: settings.backoff)
             generation.replicas.append(replica)
         }
         while generation.replicas.count > count {
-            retire(generation.replicas.removeLast(), into: &retiring, serving: serving, now: now)
+            let victim = generation.replicas.indices.max { a, b in
+                let (x, y) = (generation.replicas[a], generation.replicas[b])
+                return (x.isReady ? 0 : 1, x.slot) < (y.isReady ? 0 : 1, y.slot)
+            }
+            guard let victim else { break }
+            retire(generation.replicas.remove(at: victim), into: &retiring, serving: serving, now: now)
         }
+        generation.replicas.sort { $0.slot < $1.slot }
     }
 
     private mutating func takeID() -> Int {

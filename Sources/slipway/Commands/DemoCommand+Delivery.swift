@@ -29,6 +29,7 @@ extension DemoCommand {
         var liftAbsolute: Double
         var predictionsLogged: Int
         var feedbackAttached: Int
+        var data: DataSummary
     }
 
     /// Waits until the supervisor has the given number of ready replicas per variant.
@@ -76,6 +77,8 @@ extension DemoCommand {
         let train = try LabeledData.load(csv: data.appendingPathComponent("train.csv"), target: "target")
         let test = try LabeledData.load(csv: data.appendingPathComponent("test.csv"), target: "target", encoding: train.encoding)
 
+        let (dataSummary, trainingData) = try await dataStory(services: services, dataURL: dataURL, examples: examples)
+
         say("\n== Delivery: two built-in models behind the gateway")
         _ = try await registry.createModel(NewModel(name: "tumor-classifier", description: "Breast cancer (Wisconsin) diagnosis"), by: alice)
         var modelDirs: [URL] = []
@@ -87,7 +90,7 @@ extension DemoCommand {
             modelDirs.append(dir)
             let stored = try await services.artifacts.putDirectory(at: dir).object
             var lineage = Lineage(parameters: ["algorithm": algorithm.rawValue], metrics: ["accuracy": report.accuracy])
-            lineage.trainingData = [DatasetReference(uri: "examples/data/breast-cancer/train.csv", rows: Int64(train.features.count))]
+            lineage.trainingData = [trainingData]
             lineage.trainedBy = "alice"
             let version = try await registry.createVersion(
                 NewVersion(model: "tumor-classifier", lineage: lineage, artifactDigest: stored.digest), by: alice)
@@ -202,7 +205,7 @@ extension DemoCommand {
                 endpoint: "tumor", requests: first.count + again.count + grown.count, servedBy: servedBy, stickyAcrossRequests: sticky,
                 movedWhenCanaryGrew: moved.count, movedOnlyIntoCanary: onlyIntoCanary,
                 accuracy: ["stable": control.successes / control.trials, "canary": treatment.successes / treatment.trials], pValue: result.pValue,
-                liftAbsolute: result.liftAbsolute, predictionsLogged: logged, feedbackAttached: attached)
+                liftAbsolute: result.liftAbsolute, predictionsLogged: logged, feedbackAttached: attached, data: dataSummary)
             return (delivery, rolloutSummaries)
         }
     }

@@ -136,15 +136,95 @@ extension DemoCommand {
                     candidateWeight: final.candidateWeight, weights: final.weights, production: after, aliasMoved: after != before,
                     requests: requests, seconds: seconds, changes: changes))
         }
+        summaries += try await shadowAndBlueGreen(
+            services: services, service: service, url: url, bodies: bodies, train: train, test: test, dataURL: dataURL, endpoint: endpoint)
         let history = try await registry.aliasHistory("tumor-classifier", alias: "production", by: alice)
         say("\nHistory of tumor-classifier@production:")
         if !json { AliasCommand.printHistory(history) }
         return summaries
     }
 
+    /// A shadow test of the gradient-boosted model (v2) against production, stopped at its gate by bob, then a
+    /// blue-green switch to a model retrained with C=2 that auto-promotes and takes production.
+    func shadowAndBlueGreen(
+        services: SlipwayServices, service: RolloutService, url: String, bodies: [ByteBuffer], train: LabeledData, test: LabeledData,
+        dataURL: URL, endpoint: String
+    ) async throws -> [RolloutSummary] {
+        let registry = services.registry
+        let alice = Principal(name: "alice", role: .editor)
+        let bob = Principal(name: "bob", role: .approver)
+        var summaries: [RolloutSummary] = []
+
+        let shadowYAML = """
+            name: tumor-shadow
+            endpoint: \(endpoint)
+            candidate: {model: tumor-classifier, version: 2, backend: builtin, variant: shadow}
+            strategy:
+              shadow: {percentage: 100, duration: 3s, minAgreement: 0.9}
+            defaultAnalysis:
+              minSamples: 100
+              errorRate: {margin: 0.01}
+              predictionDrift: {shareMargin: 0.1}
+            """
+        _ = try await service.start(yaml: shadowYAML, file: "tumor-shadow.yml", by: alice)
+        say("\nalice started shadow test tumor-shadow: every request is copied to tumor-classifier@2 (gbdt) for 3 s; its answers are compared, never returned")
+        let shadow = try await watch(service, "tumor-shadow", url: url, bodies: bodies, stopAtGate: true)
+        if let report = shadow.status.shadow?.report {
+            say(
+                String(
+                    format: "  shadow report: %@ — %d of %d mirrored answers agree (%.1f%%, minimum %.0f%%); p99 latency %.1f ms vs %.1f ms; errors %.2f%% vs %.2f%%",
+                    report.verdict.rawValue, report.agreed, report.compared, (report.agreementRate ?? 0) * 100, report.minAgreement * 100,
+                    report.candidateLatencyP99Ms ?? 0, report.stableLatencyP99Ms ?? 0, report.candidateErrorRate * 100, report.stableErrorRate * 100))
+        }
+        var stopped = shadow.status
+        if stopped.phase == .paused {
+            stopped = try await service.abort("tumor-shadow", reason: "gbdt disagrees on too many patients to replace the logistic model", by: bob)
+            say("bob stopped it at the gate: \(stopped.reason); the mirror is gone (\(Self.weights(stopped.weights)))")
+        } else {
+            say("rollout tumor-shadow is \(stopped.phase.rawValue): \(stopped.reason); the mirror is gone (\(Self.weights(stopped.weights)))")
+        }
+        summaries.append(Self.summary(stopped, production: try await registry.alias("tumor-classifier", alias: "production", by: alice).version, aliasMoved: false, requests: shadow.requests, seconds: shadow.seconds, changes: shadow.changes))
+
+        // Blue-green: a retrained model as a preview with no traffic, then one atomic switch.
+        let model = try ModelTrainer.train(.logistic, on: train, parameters: ["C": "2"])
+        let accuracy = try model.evaluate(test).accuracy
+        let dir = dataURL.appendingPathComponent("models/tumor-blue-green")
+        try model.save(to: dir)
+        let stored = try await services.artifacts.putDirectory(at: dir).object
+        var lineage = Lineage(parameters: ["algorithm": "logistic", "C": "2"], metrics: ["accuracy": accuracy])
+        lineage.trainedBy = "alice"
+        let version = try await registry.createVersion(NewVersion(model: "tumor-classifier", lineage: lineage, artifactDigest: stored.digest), by: alice)
+        let before = try await registry.alias("tumor-classifier", alias: "production", by: alice).version
+        let blueGreenYAML = """
+            name: tumor-blue-green
+            endpoint: \(endpoint)
+            candidate: {model: tumor-classifier, version: \(version.version), backend: builtin, variant: green}
+            strategy:
+              blueGreen: {autoPromotionSeconds: 1, scaleDownDelaySeconds: 2}
+            """
+        _ = try await service.start(yaml: blueGreenYAML, file: "tumor-blue-green.yml", by: alice)
+        say(
+            String(format: "\nalice started blue-green rollout tumor-blue-green: %@ (C=2, held-out accuracy %.3f) as preview 'green'; ", version.reference, accuracy)
+                + "one switch after 1 s, the old side kept 2 s for an instant switch back")
+        let blueGreen = try await watch(service, "tumor-blue-green", url: url, bodies: bodies)
+        let after = try await registry.alias("tumor-classifier", alias: "production", by: alice).version
+        say("rollout tumor-blue-green is \(blueGreen.status.phase.rawValue): \(Self.weights(blueGreen.status.weights)); production moved \(before) -> \(after)")
+        say(String(format: "  %d requests in %.1f s through the switch", blueGreen.requests, blueGreen.seconds))
+        summaries.append(Self.summary(blueGreen.status, production: after, aliasMoved: after != before, requests: blueGreen.requests, seconds: blueGreen.seconds, changes: blueGreen.changes))
+        return summaries
+    }
+
+    static func summary(_ status: RolloutStatus, production: Int?, aliasMoved: Bool, requests: Int, seconds: Double, changes: [String]) -> RolloutSummary {
+        RolloutSummary(
+            name: status.name, endpoint: status.endpoint, candidate: status.candidate, phase: status.phase.rawValue, reason: status.reason,
+            decidedBy: status.analysis?.metrics.first?.latest.last?.message, candidateWeight: status.candidateWeight, weights: status.weights,
+            production: production, aliasMoved: aliasMoved, requests: requests, seconds: seconds, changes: changes)
+    }
+
     /// Sends the held-out rows through the gateway from distinct users until the rollout ends, and prints
     /// each change of its phase, step, weights or analysis as it happens.
-    func watch(_ service: RolloutService, _ name: String, url: String, bodies: [ByteBuffer]) async throws
+    /// With `stopAtGate`, a rollout that pauses at a gate ends the watch (otherwise a pause is an error).
+    func watch(_ service: RolloutService, _ name: String, url: String, bodies: [ByteBuffer], stopAtGate: Bool = false) async throws
         -> (status: RolloutStatus, changes: [String], requests: Int, seconds: Double)
     {
         let viewer = Principal(name: "alice", role: .editor)
@@ -188,7 +268,8 @@ extension DemoCommand {
                     // Every transition the controller recorded, also those of one pass that went through several steps.
                     for transition in try await service.history(name, by: viewer) where !seen.contains(transition.id) {
                         seen.insert(transition.id)
-                        let line = "\(transition.toPhase.rawValue), step \(transition.step)/\(status.stepCount): \(transition.reason)"
+                        let step = status.stepCount > 0 ? ", step \(transition.step)/\(status.stepCount)" : ""
+                        let line = "\(transition.toPhase.rawValue)\(step): \(transition.reason)"
                         changes.append(line)
                         say(String(format: "  %5.1fs  ", transition.at.timeIntervalSince(status.createdAt)) + line)
                     }
@@ -214,7 +295,7 @@ extension DemoCommand {
             var result: (RolloutStatus, [String])?
             for try await value in group { if let value { result = value } }
             guard let (status, changes) = result else { throw GenericError(.internal, "rollout \(name) ended without a status") }
-            if status.phase == .paused {
+            if status.phase == .paused, !stopAtGate {
                 throw GenericError(.unavailable, "rollout \(name) paused: \(status.reason)")
             }
             return (status, changes, sent.value, elapsed())

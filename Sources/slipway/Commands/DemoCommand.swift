@@ -14,12 +14,17 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             Alice registers two versions of a churn model with their lineage (from examples/registry), Bob \
             approves them, the policy refuses what it must, aliases move, and the history answers what served when. \
-            Then two built-in models are trained on the breast-cancer data in examples/data, deployed as supervised \
+            The breast-cancer data in examples/data is tracked (content-addressed cache and .slipway pointers), the \
+            held-out split is validated against its schema and for drift against the training split, and the training \
+            split is registered as a dataset that the models' lineage names. \
+            Then two built-in models are trained on it, deployed as supervised \
             built-in model servers behind the gateway with a sticky 90/10 split that grows to 50/50, judged with a \
             two-proportion test; every answer lands in the prediction log and the true diagnoses come back as feedback. \
             Last, the rollout controller runs two canaries while patients keep arriving: a retrained model goes 20% -> 50% \
             -> 100% through the default analysis and takes the production alias; a model trained on flipped diagnoses \
-            is caught by the prediction-drift check and rolled back to 0%, and production stays where it was.
+            is caught by the prediction-drift check and rolled back to 0%, and production stays where it was. A shadow test \
+            mirrors every request to the gradient-boosted model and reports agreement, latency, errors and drift at its \
+            gate, where bob stops it; a blue-green rollout switches all traffic to a retrained model in one change.
             """
     )
     @Option(name: .long, help: "The data folder to use (default: a new temporary folder).") var dataDir: String?

@@ -8,8 +8,8 @@ import SlipwayStore
 struct RolloutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollout",
-        abstract: "Start canary rollouts, watch them, and promote, pause, resume, abort or retry them.",
-        subcommands: [Start.self, Status.self, List.self, History.self, Promote.self, Abort.self, Pause.self, Resume.self, Retry.self]
+        abstract: "Start rollouts (canary, blue-green, experiment, shadow, rolling), watch them, and promote, pause, resume, abort, retry or undo them.",
+        subcommands: [Start.self, Status.self, List.self, History.self, Promote.self, Abort.self, Pause.self, Resume.self, Retry.self, Undo.self]
     )
 
     struct Start: AsyncParsableCommand {
@@ -150,6 +150,16 @@ struct RolloutCommand: AsyncParsableCommand {
         func run() async throws { try await RolloutCommand.command(global, name, .resume) }
     }
 
+    struct Undo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Undo a completed rollout: traffic back on the earlier stable variant and the production alias back (the approver role).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        @Option(help: "Why, for the rollout's history and the audit log.") var reason: String?
+
+        func run() async throws { try await RolloutCommand.command(global, name, .undo, reason: reason) }
+    }
+
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start a degraded rollout again from its first step.")
         @OptionGroup var global: GlobalOptions
@@ -170,12 +180,22 @@ struct RolloutCommand: AsyncParsableCommand {
         Output.line("Candidate: \(status.candidate) as variant \(status.candidateVariant), stable variant \(status.stableVariant)")
         Output.line("Phase:     \(status.phase.rawValue)" + (status.reason.isEmpty ? "" : " — \(status.reason)"))
         let step = status.currentStep.map { "step \(status.step + 1) of \(status.stepCount): \($0)" } ?? "all \(status.stepCount) steps done"
-        Output.line("Step:      \(step)" + (status.pauseUntil.map { " (until \(Output.date($0)))" } ?? ""))
+        if status.strategy == "canary" {
+            Output.line("Step:      \(step)" + (status.pauseUntil.map { " (until \(Output.date($0)))" } ?? ""))
+        }
         let weights = status.weights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.formatted(.number))%" }.joined(separator: " ")
         Output.line("Weights:   \(weights.isEmpty ? "-" : weights)")
         for line in status.blueGreenLines() + status.experimentLines() + status.shadowLines() + status.rollingLines() { Output.line(line) }
+        if let background = status.backgroundAnalysis {
+            Output.line("Background analysis: \(background.phase.rawValue)" + (background.message.map { " — \($0)" } ?? ""))
+            printMetrics(background)
+        }
         guard let analysis = status.analysis else { return }
         Output.line("Analysis:  \(analysis.phase.rawValue)\(analysis.current ? "" : " (last step)")" + (analysis.message.map { " — \($0)" } ?? ""))
+        printMetrics(analysis)
+    }
+
+    static func printMetrics(_ analysis: AnalysisStatus) {
         Output.table(
             ["  METRIC", "PHASE", "OK", "FAILED", "INCONCLUSIVE", "ERRORS", "LATEST"],
             analysis.metrics.map { metric in

@@ -23,6 +23,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The data folder (default ./.slipway).") var dataDir: String?
     @Option(name: .long, help: "Write {\"api\": URL} to this file once the server answers.") var readyFile: String?
     @Option(name: .long, help: "The log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+    @Option(name: .long, help: "The Prometheus server of rollout metrics that give no address (default $SLIPWAY_PROMETHEUS_URL).")
+    var prometheusURL: String?
 
     func run() async throws {
         var config: SlipwayConfiguration
@@ -42,6 +44,12 @@ struct ServerCommand: AsyncParsableCommand {
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel.lowercased()) else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
             config.logLevel = level
+        }
+        if let prometheusURL {
+            guard SlipwayConfiguration.isHTTPURL(prometheusURL) else {
+                throw ValidationError("--prometheus-url '\(prometheusURL)' is not an http:// or https:// URL such as http://127.0.0.1:9090")
+            }
+            config.prometheusURL = prometheusURL
         }
         let level = config.logLevel
         LoggingSystem.bootstrap { label in

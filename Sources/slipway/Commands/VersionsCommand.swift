@@ -3,6 +3,7 @@ import SlipwayRegistry
 import Foundation
 import SlipwayClient
 import SlipwayCore
+import SlipwayData
 import SlipwayStore
 
 struct VersionsCommand: AsyncParsableCommand {
@@ -30,6 +31,11 @@ struct VersionsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "A tag as key=value (repeatable).") var tag: [String] = []
         @Option(name: .long, help: "A description.") var description: String = ""
         @Option(name: .long, help: "Where the model came from, when there is no --artifact (a URI).") var source: String?
+        @Option(
+            name: .long,
+            help: "Training data tracked with `slipway data add` (PATH or PATH.slipway, repeatable): registered as a dataset and recorded in the lineage."
+        ) var data: [String] = []
+        @Option(name: .long, help: "With --data: a column holding each row's time, for the data's date range.") var timeColumn: String?
         @Flag(name: .long, help: "Do not record the git commit and the environment.") var noProbe = false
 
         func run() async throws {
@@ -52,6 +58,16 @@ struct VersionsCommand: AsyncParsableCommand {
                 }
                 let client = try global.client()
                 if lineage.trainedBy == nil { lineage.trainedBy = try await client.whoami().name }
+                if !data.isEmpty {
+                    let workspace = try DataWorkspace.find(from: FileManager.default.currentDirectoryPath)
+                    // Every path is checked before anything is registered.
+                    let drafts = try data.map { try workspace.newDataset($0, timeColumn: timeColumn) }
+                    for draft in drafts {
+                        let dataset = try await client.registerDataset(draft)
+                        lineage.trainingData.removeAll { $0.digest == dataset.digest }
+                        lineage.trainingData.append(dataset.reference)
+                    }
+                }
                 var draft = NewVersion(
                     model: model, source: source ?? "", description: description, tags: try keyValues(tag, what: "--tag"), lineage: lineage)
                 if let artifact {

@@ -1,0 +1,268 @@
+import Foundation
+public import SlipwayCore
+import AsyncHTTPClient
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where the cache's objects are shared: a folder (``FolderRemote``) or a Slipway server (``ServerRemote``).
+///
+/// Every object arrives verified: it is written to a temporary name, its digest checked, then
+/// renamed to its address, so an interrupted transfer leaves either the whole object or nothing.
+public protocol DataRemote: Sendable {
+    /// The digests (of those given) that the remote does not have.
+    func missing(_ digests: [Digest]) async throws -> Set<Digest>
+    /// Sends one cache object.
+    func upload(_ digest: Digest, from path: String, size: Int64) async throws
+    /// Fetches one object into the cache (verified) and returns its size.
+    func download(_ digest: Digest, into cache: DataCache) async throws -> Int64
+}
+
+extension DataWorkspace {
+    /// Opens a remote by name (default: `data.remote`, else the only remote configured).
+    /// - Parameter token: the bearer token for a server remote (the CLI passes `SLIPWAY_TOKEN`).
+    public func remote(named name: String?, token: String? = nil) throws -> any DataRemote {
+        let chosen: String
+        if let name {
+            chosen = name
+        } else if let configured = settings.remote {
+            chosen = configured
+        } else if settings.remotes.count == 1, let only = settings.remotes.keys.first {
+            chosen = only
+        } else {
+            throw DataError(
+                .failedPrecondition,
+                settings.remotes.isEmpty
+                    ? "no remote is configured; add one with 'slipway data remote add NAME URL'"
+                    : "several remotes are configured (\(settings.remotes.keys.sorted().joined(separator: ", "))); choose one with --remote")
+        }
+        guard let url = settings.remotes[chosen] else {
+            throw DataError(.notFound, "remote '\(chosen)' is not configured in \(configPath); add it with 'slipway data remote add \(chosen) URL'")
+        }
+        return try Self.remote(url: url, root: root, token: token)
+    }
+
+    /// A remote for a URL: `http(s)://` is a Slipway server, anything else a folder (relative to `root`).
+    public static func remote(url: String, root: String, token: String?) throws -> any DataRemote {
+        if url.hasPrefix("http://") || url.hasPrefix("https://") {
+            guard URL(string: url)?.host != nil else { throw DataError(.invalidArgument, "'\(url)' is not a valid server URL") }
+            return ServerRemote(baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, token: token)
+        }
+        guard !url.contains("://") else {
+            throw DataError(.invalidArgument, "remote URL '\(url)' is neither a folder nor an http(s):// Slipway server")
+        }
+        let path = url.hasPrefix("/") ? url : root + "/" + url
+        return try FolderRemote(root: (path as NSString).standardizingPath)
+    }
+}
+
+/// A folder remote with the artifact store layout (`objects/sha256/ab/cdef…`, `tmp/`), e.g. on a shared disk.
+public struct FolderRemote: DataRemote {
+    let store: DataCache
+
+    /// Opens (and creates) the folder.
+    public init(root: String) throws {
+        store = try DataCache(root: root)
+    }
+
+    public func missing(_ digests: [Digest]) async throws -> Set<Digest> {
+        Set(digests.filter { !store.contains($0) })
+    }
+
+    public func upload(_ digest: Digest, from path: String, size: Int64) async throws {
+        try Self.copy(digest, from: path, into: store)
+    }
+
+    public func download(_ digest: Digest, into cache: DataCache) async throws -> Int64 {
+        let source = store.path(of: digest)
+        guard Posix.lstatus(source) != nil else { throw DataError(.notFound, "object \(digest) is not on the remote '\(store.root)'; push it from a workspace that has it") }
+        return try Self.copy(digest, from: source, into: cache)
+    }
+
+    /// Copies many objects on all cores (each worker reusing one buffer); `progress` gets each object's size.
+    func copyAll(_ digests: [Digest], from source: DataCache, to destination: DataCache, progress: @Sendable (Int64) -> Void) throws {
+        // One worker per core: more only contend for the file system's directory and journal locks.
+        _ = try Parallel.map(digests.count) { slot, buffer in
+            let size = try Self.copy(digests[slot], from: source.path(of: digests[slot]), into: destination, buffer: buffer)
+            progress(size)
+            return size
+        }
+        Posix.syncFileSystem(of: destination.root)
+    }
+
+    /// Copies a file into a cache under its digest, verifying the bytes on the way.
+    @discardableResult
+    static func copy(_ digest: Digest, from source: String, into cache: DataCache, buffer given: UnsafeMutableRawBufferPointer? = nil) throws -> Int64 {
+        let temporary = try cache.temporaryPath(for: digest)
+        let buffer = given ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Posix.bufferSize, alignment: 64)
+        defer { if given == nil { buffer.deallocate() } }
+        let copied = try Posix.copyHashing(from: source, to: temporary, mode: 0o444, buffer: buffer)
+        guard copied.digest == digest else {
+            _ = unlink(temporary)
+            throw DataError(.corrupted, "object \(digest) at '\(source)' is corrupted (its bytes hash to \(copied.digest)); it was not transferred")
+        }
+        try cache.place(temporary, as: digest)
+        return copied.size
+    }
+}
+
+/// A Slipway server remote: `POST /api/v1/artifacts/missing` to ask what it lacks, then
+/// `PUT`/`GET /api/v1/artifacts/{digest}` (the server verifies uploads; downloads are verified here).
+public struct ServerRemote: DataRemote {
+    let baseURL: String
+    let token: String?
+    /// Digests per `missing` request.
+    static let batchSize = 5000
+
+    /// A remote for a server URL and bearer token.
+    public init(baseURL: String, token: String?) {
+        self.baseURL = baseURL
+        self.token = token
+    }
+
+    private func request(_ method: HTTPMethod, _ path: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return request
+    }
+
+    private func failure(_ response: HTTPClientResponse, _ action: String) async -> DataError {
+        let body = (try? await response.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
+        var message = body
+        if let data = body.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let error = object["error"] as? [String: Any], let text = error["message"] as? String
+        {
+            message = text
+        }
+        let status = Int(response.status.code)
+        var hint = ""
+        if status == 401 || status == 403 { hint = "; set SLIPWAY_TOKEN to a token with the editor role" }
+        return DataError(ErrorKind(status: status), "\(baseURL) refused to \(action) (HTTP \(status)): \(message.prefix(300))\(hint)")
+    }
+
+    private func execute(_ request: HTTPClientRequest, timeout: Int64 = 600) async throws -> HTTPClientResponse {
+        do {
+            return try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
+        } catch {
+            throw DataError(.unavailable, "cannot reach the Slipway server \(baseURL): \(error); check the URL and that the server runs")
+        }
+    }
+
+    private struct MissingRequest: Codable { var digests: [Digest] }
+    private struct MissingResponse: Codable { var missing: [Digest] }
+
+    public func missing(_ digests: [Digest]) async throws -> Set<Digest> {
+        var result = Set<Digest>()
+        var start = 0
+        while start < digests.count {
+            let batch = Array(digests[start..<min(start + Self.batchSize, digests.count)])
+            start += batch.count
+            var request = request(.POST, "/api/v1/artifacts/missing")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try SlipwayJSON.encoder().encode(MissingRequest(digests: batch))))
+            let response = try await execute(request)
+            if response.status == .notFound || response.status == .methodNotAllowed {
+                // An older server without the batch route: ask object by object.
+                for digest in batch where try await !has(digest) { result.insert(digest) }
+                continue
+            }
+            guard response.status == .ok else { throw await failure(response, "list missing objects") }
+            let body = try await response.body.collect(upTo: 64 << 20)
+            guard let decoded = try? SlipwayJSON.decoder().decode(MissingResponse.self, from: Data(buffer: body)) else {
+                throw DataError(.internal, "\(baseURL) answered the missing-objects request with something that is not a digest list")
+            }
+            result.formUnion(decoded.missing)
+        }
+        return result
+    }
+
+    private func has(_ digest: Digest) async throws -> Bool {
+        let response = try await execute(request(.HEAD, "/api/v1/artifacts/\(digest)"))
+        if response.status == .ok { return true }
+        if response.status == .notFound { return false }
+        throw await failure(response, "check object \(digest)")
+    }
+
+    public func upload(_ digest: Digest, from path: String, size: Int64) async throws {
+        var request = request(.PUT, "/api/v1/artifacts/\(digest)")
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(FileChunks(path: path), length: .known(size))
+        let response = try await execute(request)
+        guard response.status == .ok || response.status == .created else { throw await failure(response, "store object \(digest)") }
+        _ = try? await response.body.collect(upTo: 1 << 20)
+    }
+
+    public func download(_ digest: Digest, into cache: DataCache) async throws -> Int64 {
+        let response = try await execute(request(.GET, "/api/v1/artifacts/\(digest)"))
+        guard response.status == .ok else { throw await failure(response, "send object \(digest)") }
+        let temporary = try cache.temporaryPath(for: digest)
+        let fd = try Posix.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600, action: "create")
+        var hasher = DigestHasher()
+        do {
+            for try await buffer in response.body {
+                try buffer.withUnsafeReadableBytes { (bytes: UnsafeRawBufferPointer) throws(DataError) in
+                    hasher.update(bytes: bytes)
+                    try Posix.writeAll(fd, bytes, path: temporary)
+                }
+            }
+            guard fchmod(fd, 0o444) == 0 else { throw DataError.system("set the mode of", temporary, errno) }
+            Posix.close(fd)
+        } catch {
+            Posix.close(fd)
+            _ = unlink(temporary)
+            if error is DataError { throw error }
+            throw DataError(.unavailable, "the download of \(digest) from \(baseURL) was interrupted: \(error); run the command again")
+        }
+        let actual = hasher.finalize()
+        guard actual == digest else {
+            _ = unlink(temporary)
+            throw DataError(.corrupted, "object \(digest) from \(baseURL) arrived with bytes that hash to \(actual); it was not stored")
+        }
+        try cache.place(temporary, as: digest)
+        return hasher.count
+    }
+}
+
+/// A file as a sequence of 1 MiB buffers, for streaming uploads.
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let path: String
+
+    final class AsyncIterator: AsyncIteratorProtocol {
+        let path: String
+        var fd: Int32 = -1
+        var finished = false
+
+        init(path: String) { self.path = path }
+
+        deinit { if fd >= 0 { Posix.close(fd) } }
+
+        func next() async throws -> ByteBuffer? {
+            if finished { return nil }
+            if fd < 0 { fd = try Posix.open(path, O_RDONLY | O_CLOEXEC, action: "read") }
+            var buffer = ByteBufferAllocator().buffer(capacity: Posix.bufferSize)
+            let descriptor = fd
+            let path = path
+            let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Posix.bufferSize) { raw in
+                try Posix.readFully(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<Posix.bufferSize]), path: path)
+            }
+            if count < Posix.bufferSize {
+                finished = true
+                Posix.close(fd)
+                fd = -1
+            }
+            return count == 0 ? nil : buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path) }
+}
