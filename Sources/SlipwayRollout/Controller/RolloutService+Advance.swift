@@ -39,17 +39,7 @@ extension RolloutService {
         async throws -> Bool
     {
         let candidate = stored.spec.candidate
-        if !state.deployed {
-            try await traffic.deploy(
-                endpoint: record.endpoint, variant: candidate.variant, model: record.candidateModel, version: record.candidateVersion,
-                backend: candidate.backend, replicas: candidate.replicas)
-            state.deployed = true
-            _ = try await save(
-                record, state, action: "rollout.deploy", phase: .progressing,
-                reason: "deployed \(record.candidateModel)@\(record.candidateVersion) as variant '\(candidate.variant)'", step: record.step,
-                actor: Self.controllerActor)
-            return true
-        }
+        if try await deployCandidate(record, stored, &state) { return true }
         guard record.step < canary.steps.count else {
             _ = try await complete(
                 record, stored, &state, actor: Self.controllerActor, action: "rollout.complete",
@@ -197,6 +187,22 @@ extension RolloutService {
             candidate.latencyMs = latencies[stored.spec.candidate.variant] ?? []
         }
         return (stable, candidate)
+    }
+
+    /// Deploys the candidate as its variant unless it is deployed already (and records that).
+    /// - Returns: `true` when it deployed now: the rollout moved and may move again at once.
+    func deployCandidate(_ record: RolloutRecord, _ stored: StoredRolloutSpec, _ state: inout CanaryState) async throws -> Bool {
+        guard !state.deployed else { return false }
+        let candidate = stored.spec.candidate
+        try await traffic.deploy(
+            endpoint: record.endpoint, variant: candidate.variant, model: record.candidateModel, version: record.candidateVersion,
+            backend: candidate.backend, replicas: candidate.replicas)
+        state.deployed = true
+        _ = try await save(
+            record, state, action: "rollout.deploy", phase: .progressing,
+            reason: "deployed \(record.candidateModel)@\(record.candidateVersion) as variant '\(candidate.variant)'", step: record.step,
+            actor: Self.controllerActor)
+        return true
     }
 
     /// An inline analysis step: start the run, take the measurements that are due, act on its phase.

@@ -92,17 +92,7 @@ extension RolloutService {
         async throws -> Bool
     {
         let candidate = stored.spec.candidate
-        if !state.deployed {
-            try await traffic.deploy(
-                endpoint: record.endpoint, variant: candidate.variant, model: record.candidateModel, version: record.candidateVersion,
-                backend: candidate.backend, replicas: candidate.replicas)
-            state.deployed = true
-            _ = try await save(
-                record, state, action: "rollout.deploy", phase: .progressing,
-                reason: "deployed \(record.candidateModel)@\(record.candidateVersion) as variant '\(candidate.variant)'", step: record.step,
-                actor: Self.controllerActor)
-            return true
-        }
+        if try await deployCandidate(record, stored, &state) { return true }
         let now = self.now()
         guard var shadow = state.shadow, shadow.mirroring, let startedAt = shadow.startedAt else {
             guard state.shadow?.passed != true else { return false }
