@@ -83,7 +83,7 @@ import Testing
         return Answer(status: Int(response.status.code), json: try? JSONSerialization.jsonObject(with: data), body: data)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(20)))
     func healthMetadataAndInference() async throws {
         try await withServer { base, model, client in
             #expect(try await Self.request(client, .GET, base + "/v2/health/live").status == 200)
@@ -130,7 +130,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(20)))
     func badRequestsGetV2Errors() async throws {
         try await withServer { base, _, client in
             let infer = base + "/v2/models/cancer/infer"
@@ -158,7 +158,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(20)))
     func runWritesTheReadyFileAndStopsOnCancellation() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-serve-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -7,8 +7,10 @@ import Testing
 /// deadlines (readiness, analysis windows) stop meaning anything. Unit tests still run beside them.
 ///
 /// ```swift
-/// @Suite(.endToEnd) struct RolloutTests { … }
+/// @Suite(.timeLimit(.minutes(20)), .endToEnd) struct RolloutTests { … }
 /// ```
+///
+/// The wait for a slot counts towards a test's time limit, so the tests of these suites have generous ones.
 struct EndToEndSlots: SuiteTrait, TestTrait, TestScoping {
     /// How many end-to-end tests may run at once (`SLIPWAY_TEST_SLOTS`, default 3).
     static let slots = Int(ProcessInfo.processInfo.environment["SLIPWAY_TEST_SLOTS"] ?? "").flatMap { $0 > 0 ? $0 : nil } ?? 3

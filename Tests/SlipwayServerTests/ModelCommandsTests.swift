@@ -14,7 +14,7 @@ import Glibc
     static let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/data/breast-cancer")
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(20)))
     func trainEvaluateAndServe() async throws {
         let folder = try makeScratchFolder("models")
         defer { try? FileManager.default.removeItem(at: folder) }
