@@ -192,13 +192,18 @@ extension InProcessClient {
     public func rollouts() async throws -> [RolloutStatus] { try await rolloutService.list(by: principal) }
     public func rolloutHistory(_ name: String) async throws -> [RolloutTransition] { try await rolloutService.history(name, by: principal) }
     public func rolloutCommand(_ name: String, _ action: RolloutAction, reason: String?, full: Bool) async throws -> RolloutStatus {
+        let service = rolloutService
+        let status: RolloutStatus
         switch action {
-        case .promote: try await rolloutService.promote(name, full: full, by: principal)
-        case .abort: try await rolloutService.abort(name, reason: reason, by: principal)
-        case .pause: try await rolloutService.pause(name, by: principal)
-        case .resume: try await rolloutService.resume(name, by: principal)
-        case .retry: try await rolloutService.retry(name, by: principal)
-        case .undo: try await rolloutService.undo(name, reason: reason, by: principal)
+        case .promote: status = try await service.promote(name, full: full, by: principal)
+        case .abort: status = try await service.abort(name, reason: reason, by: principal)
+        case .pause: status = try await service.pause(name, by: principal)
+        case .resume: status = try await service.resume(name, by: principal)
+        case .retry: status = try await service.retry(name, by: principal)
+        case .undo: status = try await service.undo(name, reason: reason, by: principal)
         }
+        // This process may exit right after the command: the webhooks of its change go out first.
+        await service.waitForNotifications()
+        return status
     }
 }

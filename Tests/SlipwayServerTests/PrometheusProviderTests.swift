@@ -330,3 +330,47 @@ private func get(_ url: String) async throws -> Reply {
     let bytes = try await response.body.collect(upTo: 16 << 20)
     return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
 }
+
+/// Without a server, `slipway rollout abort` changes the rollout in its own process; the rollout's webhooks
+/// have been delivered when that process exits.
+@Suite(.timeLimit(.minutes(20)), .endToEnd) struct InProcessWebhookTests {
+    @Test func aCommandWithoutAServerDeliversItsWebhooksBeforeItExits() async throws {
+        let secret = "in-process-hook-secret"
+        let receiver = try WebhookReceiver(secret: secret)
+        defer { receiver.stop() }
+        let folder = try makeScratchFolder("inprocess-webhooks")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dataDir = folder.appendingPathComponent("data").path
+        let environment = ["SLIPWAY_TEST_HOOK_SECRET": secret]
+        func cli(_ arguments: [String]) throws {
+            let result = try runCLI(arguments + ["--data-dir", dataDir], in: folder, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        try Data("model".utf8).write(to: folder.appendingPathComponent("model.bin"))
+        try cli(["models", "create", "cancer"])
+        try cli(["versions", "create", "cancer", "--artifact", "model.bin", "--no-probe"])
+        try cli(["versions", "create", "cancer", "--artifact", "model.bin", "--no-probe"])
+        try cli(["endpoints", "create", "tumor"])
+        try cli(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--backend", "http://127.0.0.1:9/v2/models/cancer"])
+        let spec = folder.appendingPathComponent("rollout.yml")
+        try """
+        name: tumor-v2
+        endpoint: tumor
+        candidate: {model: cancer, version: 2, backend: "http://127.0.0.1:9/v2/models/cancer"}
+        webhooks:
+          - url: \(receiver.url)/hooks
+            events: [phase]
+            secretEnv: SLIPWAY_TEST_HOOK_SECRET
+        strategy:
+          canary:
+            steps:
+              - setWeight: 20
+        """.write(to: spec, atomically: true, encoding: .utf8)
+        try cli(["rollout", "start", "-f", spec.path])
+        try cli(["rollout", "abort", "tumor-v2", "--reason", "from the command line"])
+        // No waiting: the command returned only after its delivery.
+        let events = receiver.recorded()
+        #expect(events.count == 1, "\(events)")
+        #expect(events.first?.toPhase == "Degraded" && events.first?.validSignature == true && events.first?.header == "phase", "\(events)")
+    }
+}

@@ -128,6 +128,12 @@ public struct RolloutService: Sendable {
         }
     }
 
+    /// Waits until the webhook deliveries of the changes made so far have succeeded or given up; a command
+    /// line that changes a rollout without a server calls it before it exits, so that no event is lost.
+    public func waitForNotifications() async {
+        await notifier.waitForDeliveries()
+    }
+
     // MARK: Reading
 
     /// One rollout's status.
