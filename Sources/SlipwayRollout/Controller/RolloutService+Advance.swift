@@ -275,10 +275,22 @@ extension RolloutService {
     func measure(
         _ name: String, reference: AnalysisReference, stored: StoredRolloutSpec, stable: VariantSample, canary: VariantSample
     ) async -> MeasurementOutcome {
-        if reference.usesDefaultAnalysis {
+        // The templates with the step's arguments filled in (as they were when it started, if one no longer resolves).
+        let templates = reference.templates.compactMap { ref in
+            stored.templates.first { $0.name == ref.templateName }.map { (try? $0.resolved(with: reference.args)) ?? $0 }
+        }
+        return await measure(
+            name, templates: templates, usesDefaultAnalysis: reference.usesDefaultAnalysis, stored: stored, stable: stable, canary: canary)
+    }
+
+    /// One measurement of a metric of a run over `templates` (already given their arguments), or of the default analysis.
+    func measure(
+        _ name: String, templates: [AnalysisTemplate], usesDefaultAnalysis: Bool, stored: StoredRolloutSpec, stable: VariantSample,
+        canary: VariantSample
+    ) async -> MeasurementOutcome {
+        if usesDefaultAnalysis {
             return DefaultAnalysis(configuration: stored.spec.defaultAnalysis).measure(stable: stable, canary: canary)
         }
-        let templates = reference.templates.compactMap { ref in stored.templates.first { $0.name == ref.templateName } }
         if let judged = templates.first(where: { $0.judge != nil && $0.name == name }) {
             return CanaryJudge.measure(judged, stable: stable, canary: canary, defaultMinSamples: stored.spec.defaultAnalysis.minSamples).outcome
         }
@@ -286,16 +298,12 @@ extension RolloutService {
         for t in templates where t.judge == nil { for m in t.metrics { counts[m.name, default: 0] += 1 } }
         for t in templates where t.judge == nil {
             for m in t.metrics where (counts[m.name, default: 0] > 1 ? "\(t.name).\(m.name)" : m.name) == name {
-                guard case .builtin(let metric) = m.provider else {
-                    // The provider's text with the step's arguments filled in.
-                    let resolved = (try? t.resolved(with: reference.args))?.metrics.first { $0.name == m.name }?.provider ?? m.provider
-                    return await providers.measure(resolved, metric: name)
-                }
+                guard case .builtin(let metric) = m.provider else { return await providers.measure(m.provider, metric: name) }
                 return BuiltinMetricEvaluator.measure(
                     metric, stable: stable, canary: canary, defaultMinSamples: stored.spec.defaultAnalysis.minSamples)
             }
         }
-        return .error("metric '\(name)' is not in the step's templates")
+        return .error("metric '\(name)' is not in the analysis's templates")
     }
 
     /// A variant's sample, or an empty one when the gateway has not seen the variant.

@@ -397,8 +397,9 @@ extension RolloutService {
             // The candidate (the preview before the switch) against the old variant (which has no traffic after it).
             let (stable, candidate) = windowSamples(record, stored, state, elapsed: elapsed, reference: reference)
             for metric in due {
-                let outcome = await measureBlueGreen(
-                    metric, reference: reference, templates: templates, stored: stored, stable: stable, candidate: candidate)
+                let outcome = await measure(
+                    metric, templates: templates, usesDefaultAnalysis: reference.usesDefaultAnalysis, stored: stored, stable: stable,
+                    canary: candidate)
                 measuredAt = ContinuousClock.now
                 try run.record(outcome, for: metric, at: elapsed)
             }
@@ -479,32 +480,6 @@ extension RolloutService {
             }
             return try template.resolved(with: arguments + reference.args)
         }
-    }
-
-    /// One measurement of a metric of a blue-green analysis: builtin metrics from the gateway's window (the
-    /// candidate against the old variant), others through the providers with the arguments substituted.
-    private func measureBlueGreen(
-        _ name: String, reference: AnalysisReference, templates: [AnalysisTemplate], stored: StoredRolloutSpec, stable: VariantSample,
-        candidate: VariantSample
-    ) async -> MeasurementOutcome {
-        if reference.usesDefaultAnalysis {
-            return DefaultAnalysis(configuration: stored.spec.defaultAnalysis).measure(stable: stable, canary: candidate)
-        }
-        if let judged = templates.first(where: { $0.judge != nil && $0.name == name }) {
-            return CanaryJudge.measure(judged, stable: stable, canary: candidate, defaultMinSamples: stored.spec.defaultAnalysis.minSamples).outcome
-        }
-        var counts: [String: Int] = [:]
-        for t in templates where t.judge == nil { for m in t.metrics { counts[m.name, default: 0] += 1 } }
-        for t in templates where t.judge == nil {
-            for m in t.metrics where (counts[m.name, default: 0] > 1 ? "\(t.name).\(m.name)" : m.name) == name {
-                guard case .builtin(let metric) = m.provider else {
-                    return await providers.measure(m.provider, metric: name)
-                }
-                return BuiltinMetricEvaluator.measure(
-                    metric, stable: stable, canary: candidate, defaultMinSamples: stored.spec.defaultAnalysis.minSamples)
-            }
-        }
-        return .error("metric '\(name)' is not in the analysis's templates")
     }
 
     /// `90` → `90s`, `600` → `10m`, `7200` → `2h`.
