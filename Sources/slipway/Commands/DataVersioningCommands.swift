@@ -235,6 +235,22 @@ private func describe(_ report: TransferReport, verb: String) -> String {
     "\(verb) \(report.transferred) object(s), \(ProgressBar.size(report.bytes)); \(report.present) of \(report.objects) were already there"
 }
 
+/// Moves objects between the project and its remote with a progress bar; prints the report as JSON or a sentence.
+private func transfer(
+    _ global: GlobalOptions, _ options: DataTransferOptions, verb: String,
+    _ move: @escaping (DataWorkspace, any DataRemote, DataProgressHandler?) async throws -> TransferReport
+) async throws {
+    try await Output.run(json: global.json) {
+        let workspace = try workspace()
+        let remote = try workspace.remote(named: options.remote, token: remoteToken(global))
+        let bar = DataProgressBar(json: global.json)
+        let report = try await move(workspace, remote, bar.handler)
+        bar.finish(describe(report, verb: verb))
+        if global.json { return Output.json(report) }
+        Output.line(describe(report, verb: verb.prefix(1).uppercased() + verb.dropFirst()))
+    }
+}
+
 /// `slipway data push`
 struct DataPushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -243,14 +259,8 @@ struct DataPushCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await Output.run(json: global.json) {
-            let workspace = try workspace()
-            let remote = try workspace.remote(named: options.remote, token: remoteToken(global))
-            let bar = DataProgressBar(json: global.json)
-            let report = try await workspace.push(options.paths, to: remote, progress: bar.handler)
-            bar.finish(describe(report, verb: "pushed"))
-            if global.json { return Output.json(report) }
-            Output.line(describe(report, verb: "Pushed"))
+        try await transfer(global, options, verb: "pushed") { workspace, remote, progress in
+            try await workspace.push(options.paths, to: remote, progress: progress)
         }
     }
 }
@@ -263,14 +273,8 @@ struct DataFetchCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await Output.run(json: global.json) {
-            let workspace = try workspace()
-            let remote = try workspace.remote(named: options.remote, token: remoteToken(global))
-            let bar = DataProgressBar(json: global.json)
-            let report = try await workspace.fetch(options.paths, from: remote, progress: bar.handler)
-            bar.finish(describe(report, verb: "fetched"))
-            if global.json { return Output.json(report) }
-            Output.line(describe(report, verb: "Fetched"))
+        try await transfer(global, options, verb: "fetched") { workspace, remote, progress in
+            try await workspace.fetch(options.paths, from: remote, progress: progress)
         }
     }
 }
