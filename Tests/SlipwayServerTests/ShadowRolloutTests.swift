@@ -20,7 +20,7 @@ import Testing
           strategy:
             shadow:
               percentage: 100
-              duration: 8s
+              duration: 15s
               minAgreement: 0.95
               promote: \(promote)
           defaultAnalysis: {minSamples: 30, errorRate: {margin: 0.1}}
