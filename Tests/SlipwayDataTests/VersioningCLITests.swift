@@ -70,8 +70,8 @@ struct VersioningCLITests {
             project.cleanUp()
             clone.cleanUp()
         }
-        // Enough data that the push takes a while: 300 files of 128 KiB.
-        for index in 0..<300 {
+        // Enough data that the push takes a while: 800 files of 128 KiB.
+        for index in 0..<800 {
             var bytes = [UInt8](repeating: 0, count: 128 * 1024)
             for position in stride(from: 0, to: bytes.count, by: 64) { bytes[position] = UInt8(truncatingIfNeeded: index &* 31 &+ position / 64) }
             bytes[1] = UInt8(index >> 8)
@@ -92,7 +92,7 @@ struct VersioningCLITests {
         }
         let child = try VersioningChild(["data", "push"], in: project.path, environment: env)
         let deadline = Date().addingTimeInterval(60)
-        while child.process.isRunning && storedCount() < 20 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while child.process.isRunning && storedCount() < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
         kill(child.process.processIdentifier, SIGKILL)
         _ = child.wait()
         // Uploads whose bodies had fully arrived may still be landing on the server: wait until the count settles.
@@ -103,7 +103,7 @@ struct VersioningCLITests {
             let now = storedCount()
             if now != partial { partial = now; stableSince = Date() }
         }
-        #expect(partial < 301, "the push was interrupted before it finished")
+        #expect(partial < 801, "the push was interrupted before it finished")
         #expect(partial >= 1)
         // Every object the server holds after the kill is complete and verified.
         for shard in (try? FileManager.default.contentsOfDirectory(atPath: objects)) ?? [] {
@@ -115,8 +115,8 @@ struct VersioningCLITests {
         let again = try slipway(["data", "push", "--json"], in: project.path, environment: env)
         #expect(again.status == 0, "\(again.stderr)")
         let report = jsonObject(again.stdout)
-        #expect(report["objects"] as? Int == 301)
-        #expect((report["transferred"] as? Int ?? 0) == 301 - partial, "only what was missing is sent: \(again.stdout)")
+        #expect(report["objects"] as? Int == 801)
+        #expect((report["transferred"] as? Int ?? 0) == 801 - partial, "only what was missing is sent: \(again.stdout)")
         let third = try slipway(["data", "push", "--json"], in: project.path, environment: env)
         #expect(jsonObject(third.stdout)["transferred"] as? Int == 0)
 
