@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SlipwayStore", targets: ["SlipwayStore"]),
         .library(name: "SlipwayRegistry", targets: ["SlipwayRegistry"]),
         .library(name: "SlipwayServer", targets: ["SlipwayServer"]),
+        .library(name: "SlipwayPipeline", targets: ["SlipwayPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -104,7 +105,7 @@ let package = Package(
             name: "slipway",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayStats", "SlipwayGateway", "SlipwayModels",
-                "SlipwayRollout", "SlipwayData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SlipwayRollout", "SlipwayData", "SlipwayPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -142,6 +143,20 @@ let package = Package(
         .testTarget(
             name: "SlipwayDataTests",
             dependencies: ["SlipwayData", "SlipwayCore", "SlipwayStore", "SlipwayStats"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SlipwayPipeline",
+            dependencies: [
+                "SlipwayCore", "SlipwayStore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayPipelineTests",
+            dependencies: ["SlipwayPipeline", "SlipwayCore", "SlipwayStore"],
+            resources: [.copy("Workflows")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "JudgeBench", dependencies: ["SlipwayRollout", "SlipwayStats"], swiftSettings: swiftSettings),
