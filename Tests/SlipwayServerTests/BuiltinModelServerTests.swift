@@ -175,7 +175,8 @@ import Testing
             try await BuiltinModelServer.run(modelDir: modelDir, port: 0, readyFile: readyFile, logger: logger)
         }
         var url: String?
-        let deadline = ContinuousClock.now + .seconds(30)
+        // Generous: on a busy two-core machine the server task can wait a long time for a thread.
+        let deadline = ContinuousClock.now + .seconds(120)
         while url == nil && ContinuousClock.now < deadline {
             if let bytes = try? Data(contentsOf: readyFile), let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: String] {
                 url = object["url"]

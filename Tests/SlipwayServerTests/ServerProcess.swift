@@ -156,7 +156,14 @@ func runCLI(_ arguments: [String], in folder: URL, environment: [String: String]
     }
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
+    if let stdin {
+        let input = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).in")
+        try stdin.write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        process.standardInput = try FileHandle(forReadingFrom: input)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     try process.run()
     process.waitUntilExit()
     return (
