@@ -1,20 +1,71 @@
 /// A parsed `${{ … }}` expression of the workflow language.
 ///
-/// Interface used by the workflow parser and the executor; the implementation lives in this
-/// folder (parser, evaluator, functions, coercion rules).
+/// The language is GitHub Actions': literals (`null`, `true`, `false`, numbers such as `711`,
+/// `-9.2`, `0xff`, `-2.99e-2`, strings in single quotes with `''` for a quote), context references
+/// with `.name`, `['name']`, `[expression]` and the object filter `*`, the operators
+/// `! < <= > >= == != && ||` with GitHub's loose comparison rules, and the functions `contains`,
+/// `startsWith`, `endsWith`, `format`, `join`, `toJSON`, `fromJSON`, `hashFiles`, `success`,
+/// `failure`, `always` and `cancelled`.
+///
+/// Comparison follows GitHub: values of different types are compared as numbers, strings ignore
+/// case, NaN compares false, and arrays and objects are equal only to themselves. "Themselves" means
+/// the same context path (`github.event == github['EVENT']`); every array or object made by a
+/// function or an object filter is a new instance (`fromJSON('[]') == fromJSON('[]')` is false).
+///
+/// ```swift
+/// let expression = try Expression.parse("matrix.python >= 3.11 && !cancelled()")
+/// let value = try expression.evaluate(in: context)
+/// ```
 public struct Expression: Sendable {
     /// The expression's source text, without the `${{ }}` delimiters.
     public let source: String
+    /// The syntax tree.
+    let root: ExpressionNode
+
+    /// The context names GitHub defines; an expression may refer to these and no others.
+    public static let knownContexts = ["github", "env", "vars", "secrets", "inputs", "needs", "steps", "job", "jobs", "runner", "matrix", "strategy"]
 
     /// Parses an expression (the text between `${{` and `}}`, or a bare `if:` condition).
     /// - Throws: `ExpressionError` with the offset of the problem in `text`.
     public static func parse(_ text: String) throws(ExpressionError) -> Expression {
-        Expression(source: text)
+        try parse(text, allowedContexts: knownContexts)
+    }
+
+    /// Parses an expression that may refer only to the named contexts (GitHub allows different
+    /// contexts in different keys, e.g. no `steps` in a job's `runs-on`).
+    /// - Throws: `ExpressionError` with the offset of the problem in `text`; a context outside
+    ///   `allowedContexts` is an error that lists the allowed ones.
+    public static func parse(_ text: String, allowedContexts: [String]) throws(ExpressionError) -> Expression {
+        let tokens = try ExpressionLexer(text).tokenize()
+        var parser = ExpressionParser(tokens: tokens, source: text, allowedContexts: allowedContexts)
+        return Expression(source: text, root: try parser.parse())
     }
 
     /// Evaluates the expression against the contexts and status of the step or job.
+    /// - Throws: `ExpressionError` for a context that is not available here, `fromJSON` of text
+    ///   that is not JSON, a bad `format` string, or `hashFiles` where files cannot be hashed.
     public func evaluate(in context: ExpressionContext) throws(ExpressionError) -> ExpressionValue {
-        throw ExpressionError(message: "expressions are not evaluated yet", offset: 0)
+        try ExpressionEvaluator(context: context, source: source).evaluate(root).value
+    }
+
+    /// Whether the expression calls `success()`, `failure()`, `always()` or `cancelled()`; an `if:`
+    /// that does not is evaluated as `success() && (…)`.
+    public var callsStatusFunction: Bool {
+        var found = false
+        root.forEach { node in
+            if case .call(let function, _, _) = node, function.isStatusFunction { found = true }
+        }
+        return found
+    }
+
+    /// The contexts the expression refers to (lower-case, e.g. `["matrix", "steps"]`), in order of
+    /// first use; the executor can tell from this what an expression depends on.
+    public var referencedContexts: [String] {
+        var names: [String] = []
+        root.forEach { node in
+            if case .context(let name, _) = node, !names.contains(name.lowercased()) { names.append(name.lowercased()) }
+        }
+        return names
     }
 }
 
@@ -38,6 +89,13 @@ public struct ExpressionContext: Sendable {
         self.status = status
         self.hashFiles = hashFiles
     }
+
+    /// The context named `name`, compared case-insensitively (`GitHub.ref` is `github.ref`).
+    func context(named name: String) -> ExpressionValue? {
+        if let exact = contexts[name] { return exact }
+        let folded = name.lowercased()
+        return contexts.first { $0.key.lowercased() == folded }?.value
+    }
 }
 
 /// The state that the status functions test: whether anything before failed, and whether the run
@@ -53,13 +111,17 @@ public struct ExecutionStatus: Sendable, Equatable {
         self.failed = failed
         self.cancelled = cancelled
     }
+
+    /// `success()`: nothing before failed and the run was not cancelled.
+    public var isSuccess: Bool { !failed && !cancelled }
 }
 
 /// An expression that does not parse or cannot be evaluated.
 public struct ExpressionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, in the user's terms.
     public var message: String
-    /// Offset in Unicode scalars into the expression text where the problem is.
+    /// Offset in Unicode scalars into the expression text where the problem is (0-based; messages
+    /// say "position N" counting from 1, as GitHub does).
     public var offset: Int
 
     public init(message: String, offset: Int) {
@@ -68,32 +130,6 @@ public struct ExpressionError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     public var description: String { message }
-}
-
-/// Workflow text with embedded `${{ … }}` expressions, as used in `run:`, `with:`, `env:`, `name:`.
-public enum Template {
-    /// The expressions embedded in `text`, with their offsets, for validation without evaluation.
-    /// - Throws: the first expression that does not parse or is not closed.
-    public static func expressions(in text: String) throws(ExpressionError) -> [(offset: Int, expression: Expression)] {
-        []
-    }
-
-    /// `text` with each `${{ … }}` replaced by its value converted to a string (GitHub's rules:
-    /// null → empty, numbers without a trailing `.0`, objects and arrays as JSON).
-    public static func render(_ text: String, in context: ExpressionContext) throws(ExpressionError) -> String {
-        text
-    }
-
-    /// Evaluates a value that may be a whole expression (`${{ matrix.os }}` keeps its type) or text.
-    public static func value(of text: String, in context: ExpressionContext) throws(ExpressionError) -> ExpressionValue {
-        .string(text)
-    }
-
-    /// Evaluates an `if:` condition: with or without `${{ }}`, and with GitHub's implicit
-    /// `success() &&` when the condition calls none of the status functions. An empty condition is `success()`.
-    public static func condition(_ text: String?, in context: ExpressionContext) throws(ExpressionError) -> Bool {
-        !context.status.failed && !context.status.cancelled
-    }
 }
 
 extension ExpressionValue {

@@ -14,27 +14,36 @@ public indirect enum ExpressionValue: Sendable, Equatable {
 public struct ExpressionObject: Sendable, Equatable {
     /// The entries in insertion order.
     public private(set) var entries: [(key: String, value: ExpressionValue)]
+    /// The position in `entries` of each key, lower-cased, so that lookups do not scan.
+    private var positions: [String: Int]
 
     /// An object with the given entries; a later duplicate key replaces an earlier one.
     public init(_ entries: [(key: String, value: ExpressionValue)] = []) {
         self.entries = []
+        positions = [:]
+        self.entries.reserveCapacity(entries.count)
         for entry in entries { self[entry.key] = entry.value }
     }
 
     /// The value under `key` (compared case-insensitively), or nil; setting nil removes the key.
     public subscript(key: String) -> ExpressionValue? {
         get {
-            let folded = key.lowercased()
-            return entries.first { $0.key.lowercased() == folded }?.value
+            positions[key.lowercased()].map { entries[$0].value }
         }
         set {
             let folded = key.lowercased()
-            let index = entries.firstIndex { $0.key.lowercased() == folded }
-            switch (index, newValue) {
-            case let (index?, value?): entries[index].value = value
-            case let (index?, nil): entries.remove(at: index)
-            case let (nil, value?): entries.append((key, value))
-            case (nil, nil): break
+            switch (positions[folded], newValue) {
+            case (let index?, let value?):
+                entries[index].value = value
+            case (let index?, nil):
+                entries.remove(at: index)
+                positions[folded] = nil
+                for later in index..<entries.count { positions[entries[later].key.lowercased()] = later }
+            case (nil, let value?):
+                positions[folded] = entries.count
+                entries.append((key, value))
+            case (nil, nil):
+                break
             }
         }
     }

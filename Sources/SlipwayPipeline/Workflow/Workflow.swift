@@ -133,10 +133,14 @@ public struct RunDefaults: Sendable, Equatable {
 public struct ConcurrencySpec: Sendable, Equatable {
     public var group: String
     public var cancelInProgress: Bool
+    /// `cancel-in-progress:` when it is a `${{ }}` expression (e.g. `${{ github.ref != 'refs/heads/main' }}`),
+    /// unevaluated; `cancelInProgress` is then false until the expression is evaluated.
+    public var cancelInProgressExpression: String?
 
-    public init(group: String, cancelInProgress: Bool = false) {
+    public init(group: String, cancelInProgress: Bool = false, cancelInProgressExpression: String? = nil) {
         self.group = group
         self.cancelInProgress = cancelInProgress
+        self.cancelInProgressExpression = cancelInProgressExpression
     }
 }
 
@@ -150,7 +154,8 @@ public struct Job: Sendable {
     public var needs: [String]
     /// `if:` as written, or nil (then `success()`).
     public var condition: String?
-    /// `runs-on:` labels as written (a single label, a list, or `group`/`labels`; may hold expressions).
+    /// `runs-on:` labels as written (a single label, a list, or the `labels` of `{group, labels}`;
+    /// Slipway has no runner groups, so `group` is accepted and not used; labels may hold expressions).
     public var runsOn: [String]
     /// `environment:` name (may hold an expression) and optional URL.
     public var environment: EnvironmentRef?

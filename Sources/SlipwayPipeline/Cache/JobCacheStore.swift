@@ -1,0 +1,149 @@
+public import Foundation
+public import SlipwayCore
+public import SlipwayStore
+
+/// Finished jobs by content key: their outputs (`outputs:` values) and the files and folders their
+/// `cache.outputs` name, stored in the data folder's content-addressed artifact store.
+///
+/// An entry is one JSON file under `<data folder>/cache/jobs/<key>.json`, written last (temporary
+/// file and rename) after every object it names is stored, so an interrupted save leaves no entry.
+/// A hit restores each output path from its objects, each verified against its digest, and only
+/// then replaces what the workspace holds at that path.
+public struct JobCacheStore: Sendable {
+    /// One cached job.
+    public struct Entry: Sendable, Codable, Equatable {
+        public struct Output: Sendable, Codable, Equatable {
+            /// Relative to the workspace.
+            public var path: String
+            /// A file object or a folder's manifest.
+            public var digest: Digest
+            public var folder: Bool
+            public var size: Int64
+        }
+
+        public var key: String
+        public var workflow: String
+        public var job: String
+        /// The job's `outputs:` values.
+        public var jobOutputs: [String: String]
+        public var files: [Output]
+        public var createdAt: Date
+    }
+
+    public let folder: URL
+    public let artifacts: LocalArtifactStore
+
+    /// The cache of a data folder, sharing its artifact store (`<data folder>/artifacts`).
+    public init(dataDir: URL) throws {
+        folder = dataDir.appendingPathComponent("cache/jobs", isDirectory: true)
+        artifacts = try LocalArtifactStore(root: dataDir.appendingPathComponent("artifacts"))
+    }
+
+    /// The entry for a key whose objects are all still present, or nil.
+    public func lookup(_ key: String) async -> Entry? {
+        guard key.allSatisfy(\.isHexDigit), let data = try? Data(contentsOf: file(key)),
+            let entry = try? SlipwayJSON.decoder().decode(Entry.self, from: data), entry.key == key
+        else { return nil }
+        for output in entry.files where (try? await artifacts.contains(output.digest)) != true { return nil }
+        return entry
+    }
+
+    /// Stores a successful job's outputs under its key. Refused (nothing stored) when an output path is
+    /// missing or escapes the workspace, or when an output value or file holds one of `secretValues`:
+    /// secrets never go into the cache.
+    @discardableResult
+    public func save(
+        key: String, workflow: String, job: String, jobOutputs: [String: String], outputPaths: [String], workspace: URL,
+        secretValues: [String]
+    ) async throws -> Entry {
+        let secrets = secretValues.filter { $0.count >= 2 }.map { Data($0.utf8) }
+        for (name, value) in jobOutputs where secrets.contains(where: { Data(value.utf8).range(of: $0) != nil }) {
+            throw CacheError("output \(name) holds a secret; the job's results are not cached")
+        }
+        var files: [Entry.Output] = []
+        for raw in outputPaths {
+            let path = try Self.relativePath(raw)
+            let url = workspace.appendingPathComponent(path)
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+                throw CacheError("cache output '\(raw)' was not produced by the job; nothing was cached")
+            }
+            try Self.refuseSecrets(in: url, folder: isFolder.boolValue, secrets: secrets, shown: raw)
+            if isFolder.boolValue {
+                let stored = try await artifacts.putDirectory(at: url)
+                files.append(Entry.Output(path: path, digest: stored.object.digest, folder: true, size: stored.manifest.totalSize))
+            } else {
+                let stored = try await artifacts.putFile(at: url)
+                files.append(Entry.Output(path: path, digest: stored.digest, folder: false, size: stored.size))
+            }
+        }
+        let entry = Entry(key: key, workflow: workflow, job: job, jobOutputs: jobOutputs, files: files, createdAt: Date())
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let temporary = folder.appendingPathComponent(".\(key).\(UUID().uuidString).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: try SlipwayJSON.encoder().encode(entry)) else {
+            throw CacheError("could not write the cache entry in \(folder.path)")
+        }
+        guard rename(temporary.path, file(key).path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw CacheError("could not store the cache entry in \(folder.path)")
+        }
+        return entry
+    }
+
+    /// Puts an entry's files and folders back into the workspace, replacing what is there.
+    public func restore(_ entry: Entry, into workspace: URL) async throws {
+        for output in entry.files {
+            let path = try Self.relativePath(output.path)
+            let target = workspace.appendingPathComponent(path)
+            let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).restore-\(UUID().uuidString)")
+            do {
+                try await artifacts.materialize(output.digest, to: staging)
+            } catch {
+                try? FileManager.default.removeItem(at: staging)
+                throw CacheError("cannot restore '\(output.path)' from the cache: \(error)")
+            }
+            try? FileManager.default.removeItem(at: target)
+            guard rename(staging.path, target.path) == 0 else {
+                try? FileManager.default.removeItem(at: staging)
+                throw CacheError("cannot put '\(output.path)' back into the workspace: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Removes every entry (the objects stay until the artifact store's garbage collection).
+    public func clear() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func file(_ key: String) -> URL { folder.appendingPathComponent("\(key).json") }
+
+    static func relativePath(_ raw: String) throws -> String {
+        var path = raw.trimmingCharacters(in: .whitespaces)
+        while path.hasPrefix("./") { path.removeFirst(2) }
+        while path.hasSuffix("/") { path.removeLast() }
+        do {
+            try LocalArtifactStore.validateRelativePath(path)
+        } catch {
+            throw CacheError("cache output '\(raw)' must be a path inside the workspace: \(error)")
+        }
+        return path
+    }
+
+    private static func refuseSecrets(in url: URL, folder: Bool, secrets: [Data], shown: String) throws {
+        guard !secrets.isEmpty else { return }
+        var files = [url]
+        if folder {
+            files = []
+            let enumerator = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey])
+            while let next = enumerator?.nextObject() as? URL {
+                if (try? next.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true { files.append(next) }
+            }
+        }
+        for file in files {
+            guard let data = try? Data(contentsOf: file, options: .alwaysMapped) else { continue }
+            if secrets.contains(where: { data.range(of: $0) != nil }) {
+                throw CacheError("cache output '\(shown)' holds a secret; the job's results are not cached")
+            }
+        }
+    }
+}
