@@ -201,6 +201,13 @@ public struct Registry: Sendable {
         return try await store.searchVersions(query)
     }
 
+    /// The newest version in each stage of each named model (MLflow's "latest versions"), lowest version first,
+    /// keyed by model name, read in one store call for all of them; unknown models and models without versions have no entry.
+    public func latestVersionsPerStage(_ models: [String], by principal: Principal) async throws -> [String: [ModelVersion]] {
+        try principal.require(.viewer, for: "reading the latest model versions")
+        return try await store.latestVersionsPerStage(models: models)
+    }
+
     // MARK: Aliases
 
     /// Points an alias at a version. Aliases matching ``RegistryPolicy/immutableTags`` can be set once.

@@ -62,6 +62,9 @@ public protocol MetadataStore: EndpointStore, PredictionStore, RolloutStore, Dat
     func deleteVersionTag(model: String, version: Int, key: String, immutable: Bool, actor: String) async throws
     /// Versions matching the filter (all attributes, `tags.*`, `params.*`, `metrics.*`), ordered and paged.
     func searchVersions(_ query: SearchQuery) async throws -> Page<ModelVersion>
+    /// The newest version in each stage of each named model (MLflow's "latest versions"), lowest version first,
+    /// keyed by model name, read in one go for all the models; unknown models and models without versions have no entry.
+    func latestVersionsPerStage(models: [String]) async throws -> [String: [ModelVersion]]
 
     // MARK: Aliases
 

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import SlipwayStore
 
 /// The opaque page token of a search: where the next page starts, and a fingerprint of the query it belongs to.
@@ -16,8 +17,10 @@ struct PageToken: Codable, Equatable {
     /// Far beyond any real result set; keeps a forged token from overflowing arithmetic.
     static let maximumOffset = 1 << 40
 
+    /// The token's text: the same query and offset always give the same token (an encoder without sorted keys would
+    /// write the two keys in an order that changes from one process to the next).
     var encoded: String {
-        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        let data = Data(#"{"o":\#(offset),"q":\#(SlipwayJSON.string(query))}"#.utf8)
         return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

@@ -34,12 +34,41 @@ extension SQLiteMetadataStore {
             }
             let page = Array(ids.prefix(query.limit))
             let rows = try Row.fetchAll(
-                db, sql: "\(VersionRecord.select) WHERE v.id IN (\(Rows.placeholders(page.count)))", arguments: StatementArguments(page)
-            )
+                db.cachedStatement(sql: "\(VersionRecord.select) WHERE v.id IN (SELECT value FROM json_each(?))"), arguments: [Rows.idList(page)])
             let records = Self.ordered(rows.map(VersionRecord.init(row:)), by: page, id: \.id)
             let versions = try Rows.modelVersions(db, records)
             return Page(
                 items: versions, nextPageToken: ids.count > query.limit ? PageToken(offset: offset + query.limit, query: fingerprint).encoded : nil)
+        }
+    }
+
+    public func latestVersionsPerStage(models: [String]) async throws -> [String: [ModelVersion]] {
+        // SQLite reads a bound string up to its first NUL; no stored name has one.
+        let names = Array(Set(models.filter { !$0.utf8.contains(0) }))
+        guard !names.isEmpty else { return [:] }
+        return try await read { db in
+            var latest: [String: [ModelVersion]] = [:]
+            // Bound parameters are limited (32,766 by default); a page of models is far below that, chunks keep any list safe.
+            for start in stride(from: 0, to: names.count, by: 10_000) {
+                let chunk = Array(names[start..<min(start + 10_000, names.count)])
+                // With MAX(), SQLite takes the bare column `id` from the row holding the maximum.
+                let ids = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT v.id, MAX(v.version) FROM versions v JOIN models m ON m.id = v.model_id
+                        WHERE m.name IN (\(Rows.placeholders(chunk.count))) GROUP BY v.model_id, v.stage
+                        """,
+                    arguments: StatementArguments(chunk)
+                ).map { $0[0] as Int64 }
+                guard !ids.isEmpty else { continue }
+                let rows = try Row.fetchAll(
+                    db, sql: "\(VersionRecord.select) WHERE v.id IN (\(Rows.placeholders(ids.count))) ORDER BY v.model_id, v.version",
+                    arguments: StatementArguments(ids))
+                for version in try Rows.modelVersions(db, rows.map(VersionRecord.init(row:))) {
+                    latest[version.model, default: []].append(version)
+                }
+            }
+            return latest
         }
     }
 

@@ -24,7 +24,9 @@ struct VersionRecord: Sendable {
         v.artifact_size, v.source, v.run_id, v.description, v.lineage, v.created_at, v.updated_at, v.created_by
         """
     static let select = "SELECT \(columns) FROM versions v JOIN models m ON m.id = v.model_id"
+}
 
+extension VersionRecord {
     /// Reads a row of ``select`` (by position, which is faster than by name).
     init(row: Row) {
         id = row[0]

@@ -403,13 +403,13 @@ struct SQLiteMetadataStoreTests {
             limit: 20
         )
         print("inserted \(count) versions in \(insertTime.milliseconds) ms")
-        let tagLatency = try await measure("tags.team = 'team-42' (1,000 matches, first 100)", tag, expected: 100)
-        let combinedLatency = try await measure(
+        _ = try await measure("tags.team = 'team-42' (1,000 matches, first 100)", tag, expected: 100)
+        _ = try await measure(
             "tags.shard = '42' AND metrics.accuracy > 0.5 ORDER BY metrics.accuracy DESC (49 matches, first 20)", tagAndMetric, expected: 20
         )
         let byModel = SearchQuery(
             filter: SearchFilter(clauses: [SearchClause(key: .attribute(.name), op: .equal, value: .string("big"))]), limit: 100)
-        let modelLatency = try await measure("name = 'big' (100,000 matches, newest 100)", byModel, expected: 100)
+        _ = try await measure("name = 'big' (100,000 matches, newest 100)", byModel, expected: 100)
         // Loose bounds: this is a debug build, other tests run at the same time and the machine may be busy, so
         // the tail is noisy. The p99 target of a release server on an idle machine (10 ms) is the benchmark's.
     }

@@ -3,12 +3,14 @@
   startup   time from starting `slipway server` on an empty folder to its first answer
   load      register many versions through the native API (/api/v1), several keep-alive connections
   search    latency of a filtered search over those versions (or of any GET path); server side from the
-            `Server-Timing: app;dur=<ms>` header when the server sends it, client side always
+            `Server-Timing: app;dur=<ms>` header when the server sends it, client side always; with checksums of
+            the first answer (its values, and its bytes) to compare two builds
 
 Each command prints one JSON object.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -159,7 +161,7 @@ def search(args):
     connection = Connection(args.url, args.token)
     query = urllib.parse.urlencode({"filter": args.filter, "limit": str(args.limit)}, quote_via=urllib.parse.quote)
     path = args.path or f"/api/v1/versions?{query}"
-    server, client, found = [], [], None
+    server, client, found, first_payload = [], [], None, None
     deadline = time.monotonic() + args.time_limit
     for index in range(args.warmup + args.count):
         if time.monotonic() > deadline:
@@ -177,6 +179,8 @@ def search(args):
             server.append(float(timing.split("dur=")[1].split(";")[0].split(",")[0]))
         if found is None and not args.path:
             found = len(json.loads(payload).get("items", []))
+        if first_payload is None:
+            first_payload = payload
 
     def stats(values):
         return {"p50": round(percentile(values, 50), 3), "p90": round(percentile(values, 90), 3),
@@ -185,6 +189,10 @@ def search(args):
     result = {"path": path, "limit": args.limit, "count": args.count, "warmup": args.warmup,
               "items_per_answer": found, "client_ms": stats(client)}
     result["server_ms"] = stats(server) if len(server) == len(client) else None
+    # Two builds answered the same if the first checksum matches (same values, whatever the key order or number
+    # format); the second also tells whether the bytes were the same.
+    result["answer_sha256"] = hashlib.sha256(json.dumps(json.loads(first_payload), sort_keys=True).encode()).hexdigest()[:16]
+    result["bytes_sha256"] = hashlib.sha256(first_payload).hexdigest()[:16]
     print(json.dumps(result))
 
 

@@ -38,11 +38,7 @@ extension Request {
 
     /// An integer query parameter within bounds, or the default.
     func queryInt(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-        guard let text = query(name) else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw GenericError(.invalidArgument, "query parameter \(name)='\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return number
+        try FormQuery(uri.query).parameterInt(name, default: value, in: range)
     }
 }
 
@@ -102,8 +98,20 @@ struct FormQuery {
     }
 
     static func decode(_ text: Substring) -> String {
+        // Most values have neither `+` nor escapes; Foundation's replacing and decoding cost more than the request.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(text) }
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced
+    }
+
+    /// An integer parameter within bounds, or the default when it is absent (an empty value is refused), with the
+    /// native API's message.
+    func parameterInt(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = first(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw GenericError(.invalidArgument, "query parameter \(name)='\(text)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
     }
 
     func first(_ name: String) -> String? { pairs.first { $0.key == name }?.value }

@@ -184,16 +184,14 @@ struct MLflowController {
         try FormQuery(request.uri.query).required(name)
     }
 
-    private func modelResponse(_ model: RegisteredModel, principal: Principal) async throws -> MLModel {
-        var latest: [MLVersion] = []
-        var seen = Set<String>()
-        let page = try await registry.searchVersions(
-            filter: "name = '\(Self.escape(model.name))'", orderBy: ["version_number DESC"], limit: 1000, by: principal)
-        for version in page.items where !seen.contains(version.stage) {
-            seen.insert(version.stage)
-            latest.append(Self.wire(version))
+    /// Models in MLflow's shape with their `latest_versions` (the newest version in each stage), read for all the
+    /// models in one store call.
+    private func modelResponses(_ models: [RegisteredModel], principal: Principal) async throws -> [MLModel] {
+        let latest = try await registry.latestVersionsPerStage(models.map(\.name), by: principal)
+        return models.map { model in
+            let versions = latest[model.name] ?? []
+            return Self.wire(model, latest: versions.isEmpty ? nil : versions.map(Self.wire))
         }
-        return Self.wire(model, latest: latest.isEmpty ? nil : latest.sorted { Int($0.version)! < Int($1.version)! })
     }
 
     /// The tag MLflow puts on registered models that hold prompts.
@@ -283,7 +281,7 @@ struct MLflowController {
     @Sendable func getModel(_ request: Request, context: APIContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let model = try await registry.model(try required(request, "name"), by: principal)
-        return try jsonResponse(["registered_model": try await modelResponse(model, principal: principal)])
+        return try jsonResponse(["registered_model": try await modelResponses([model], principal: principal)[0]])
     }
 
     @Sendable func updateModel(_ request: Request, context: APIContext) async throws -> Response {
@@ -314,10 +312,8 @@ struct MLflowController {
         let page = try await registry.searchModels(
             filter: filter, orderBy: query.all("order_by"),
             limit: try query.int("max_results", default: 100, in: 1...10_000), pageToken: nonEmpty(query.first("page_token")), by: principal)
-        var models: [MLModel] = []
-        for model in page.items where !(withoutPrompts && model.tags[Self.promptTag] == "true") {
-            models.append(try await modelResponse(model, principal: principal))
-        }
+        let models = try await modelResponses(
+            page.items.filter { !(withoutPrompts && $0.tags[Self.promptTag] == "true") }, principal: principal)
         return try jsonResponse(SearchModelsResponse(registered_models: models, next_page_token: page.nextPageToken))
     }
 
@@ -381,11 +377,8 @@ struct MLflowController {
         }
         _ = try await registry.model(name, by: principal)
         stages = stages.map { registry.policy.stage(named: $0) ?? $0 }
-        let page = try await registry.searchVersions(
-            filter: "name = '\(Self.escape(name))'", orderBy: ["version_number DESC"], limit: 10_000, by: principal)
-        var latest: [String: ModelVersion] = [:]
-        for version in page.items where latest[version.stage] == nil { latest[version.stage] = version }
-        let chosen = latest.values.filter { stages.isEmpty || stages.contains($0.stage) }.sorted { $0.version < $1.version }
+        let latest = try await registry.latestVersionsPerStage([name], by: principal)[name] ?? []
+        let chosen = latest.filter { stages.isEmpty || stages.contains($0.stage) }
         return try jsonResponse(VersionsResponse(model_versions: chosen.map(Self.wire), next_page_token: nil))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import SlipwayCore
 import SlipwayRegistry
 import SlipwayStore
@@ -153,7 +154,7 @@ struct RegistryController {
         let page = try await registry.searchVersions(
             filter: "name = '\(escaped)'", orderBy: ["version_number DESC"],
             limit: try request.queryInt("limit", default: 100, in: 1...10_000), pageToken: request.query("pageToken"), by: principal)
-        return try jsonResponse(page)
+        return try versionPageResponse(page)
     }
 
     @Sendable func createVersion(_ request: Request, context: APIContext) async throws -> Response {
@@ -266,11 +267,20 @@ struct RegistryController {
     }
 
     @Sendable func searchVersions(_ request: Request, context: APIContext) async throws -> Response {
+        // The query string is parsed once, not once per parameter.
+        let query = FormQuery(request.uri.query)
         let page = try await registry.searchVersions(
-            filter: request.query("filter") ?? "", orderBy: request.queryAll("orderBy"),
-            limit: try request.queryInt("limit", default: 100, in: 1...10_000), pageToken: request.query("pageToken"),
+            filter: query.first("filter") ?? "", orderBy: query.all("orderBy"),
+            limit: try query.parameterInt("limit", default: 100, in: 1...10_000), pageToken: query.first("pageToken"),
             by: try context.requirePrincipal())
-        return try jsonResponse(page)
+        return try versionPageResponse(page)
+    }
+
+    /// A page of versions as JSON, written by ``ModelVersionJSON``: the document `jsonResponse` would give, in a
+    /// fraction of the time (a search answer holds up to 10,000 versions).
+    private func versionPageResponse(_ page: Page<ModelVersion>) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try ModelVersionJSON.encode(page))))
     }
 
     @Sendable func audit(_ request: Request, context: APIContext) async throws -> Response {
