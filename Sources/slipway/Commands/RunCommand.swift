@@ -1,13 +1,216 @@
 import ArgumentParser
+import Foundation
+import SlipwayCore
+import SlipwayPipeline
+import SlipwayServer
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `slipway run`: runs a workflow locally.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a workflow from .slipway/workflows or .github/workflows."
+        abstract: "Run a workflow from .slipway/workflows or .github/workflows.",
+        discussion: """
+            Without WORKFLOW, every workflow whose on: matches the event runs (one after the other); the push event is \
+            built from git: the current branch, and the paths changed by the last commit plus uncommitted and untracked \
+            changes. WORKFLOW is a file name, a path or a workflow's name:. Secrets: --secret NAME takes the value of \
+            the environment variable NAME, and every SLIPWAY_SECRET_<NAME> variable becomes secrets.<NAME>. SIGINT or \
+            SIGTERM cancels the run. The exit status is 0 only when the run succeeded. See docs/pipelines.md.
+            """
     )
 
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The workflow: a file name, a path or its name:.") var workflow: String?
+    @Option(name: .long, help: "The event: push or workflow_dispatch.") var event: String = "push"
+    @Option(name: .long, help: "A workflow_dispatch input, name=value (repeatable).") var input: [String] = []
+    @Option(name: .long, help: "A secret whose value is in the environment variable of that name (repeatable).") var secret: [String] = []
+    @Option(name: .long, help: "Jobs run at once on this machine (default: the number of cores).") var parallel: Int?
+    @Option(name: .long, help: "A label added to the local runner's detected ones (repeatable).") var label: [String] = []
+    @Option(name: .long, help: "Seconds between SIGINT and SIGKILL when a step is cancelled.") var cancelGrace: Double = 7.5
+    @Flag(name: .long, help: "Show ::debug:: lines.") var verbose = false
+    @Flag(name: .long, help: "Neither use nor store cached job results (jobs with cache:).") var noCache = false
+    @Option(name: .long, help: "Run this job even when its cached result matches (a job id or leg name; repeatable).") var force: [String] = []
+
     func run() async throws {
-        throw ValidationError("slipway run is not available yet")
+        try await Output.run(json: global.json) {
+            guard ["push", "workflow_dispatch"].contains(event) else {
+                throw GenericError(.invalidArgument, "--event must be push or workflow_dispatch, not '\(event)'")
+            }
+            if let parallel, parallel < 1 { throw GenericError(.invalidArgument, "--parallel must be at least 1") }
+            guard cancelGrace >= 0, cancelGrace.isFinite else {
+                throw GenericError(.invalidArgument, "--cancel-grace must be a number of seconds ≥ 0")
+            }
+            var inputs: [String: String] = [:]
+            for pair in input {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw GenericError(.invalidArgument, "--input '\(pair)' must be name=value")
+                }
+                inputs[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            let environment = ProcessInfo.processInfo.environment
+            var secrets: [String: String] = [:]
+            for (name, value) in environment where name.hasPrefix("SLIPWAY_SECRET_") && name.count > 15 {
+                secrets[String(name.dropFirst(15))] = value
+            }
+            for name in secret {
+                guard let value = environment[name] else {
+                    throw GenericError(.invalidArgument, "--secret \(name): the environment variable \(name) is not set (export it first)")
+                }
+                secrets[name] = value
+            }
+            let project = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            var dataDir = try global.configuration().dataDir
+            if !dataDir.path.hasPrefix("/") { dataDir = project.appendingPathComponent(dataDir.path) }
+            let catalog = WorkflowCatalog.load(project: project)
+            var selected: [Workflow] = []
+            if let workflow {
+                guard let entry = catalog.find(workflow, project: project) else {
+                    let known = catalog.entries.map(\.file)
+                    throw GenericError(
+                        .notFound,
+                        "no workflow '\(workflow)' in .slipway/workflows or .github/workflows"
+                            + (known.isEmpty ? "" : " (found: \(known.joined(separator: ", ")))"))
+                }
+                if let errors = entry.errors { throw GenericError(.invalidArgument, errors.description) }
+                if let parsed = entry.workflow { selected = [parsed] }
+            } else {
+                let broken = catalog.entries.compactMap(\.errors)
+                if !broken.isEmpty { throw GenericError(.invalidArgument, broken.map(\.description).joined(separator: "\n")) }
+                let git = GitInfo.read(at: project)
+                let trigger = TriggerEvent(name: event, branch: git.branch, tag: git.tag, changedPaths: git.changedPaths)
+                selected = catalog.entries.compactMap(\.workflow).filter { $0.triggers.matches(trigger) }
+                if selected.isEmpty {
+                    Output.note(
+                        catalog.entries.isEmpty
+                            ? "no workflows in .slipway/workflows or .github/workflows"
+                            : "no workflow runs on \(event)\(git.branch.map { " to \($0)" } ?? "") with these changes")
+                    if global.json { Output.json(MultipleRuns(conclusion: .skipped, runs: [])) }
+                    return
+                }
+            }
+            // Stored secrets (`slipway secret set`) first; the environment's override them.
+            var secretStore: SecretStore?
+            if FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("secrets").path) || environment["SLIPWAY_MASTER_KEY"] != nil {
+                let store = try SecretStore.open(dataDir: dataDir)
+                secretStore = store
+                secrets = try store.values().merging(secrets) { _, given in given }
+            }
+            let storedSecrets = secretStore
+            let environmentSecrets: @Sendable (String) throws -> [String: String] = { name in
+                guard let secretStore = storedSecrets else { return [:] }
+                let repository = try secretStore.values()
+                return try secretStore.values(environment: name).filter { repository[$0.key] != $0.value }
+            }
+            let hooks: [any JobStartHook] = [
+                ApprovalHook(dataDir: dataDir), try JobCacheHook(dataDir: dataDir, enabled: !noCache, force: Set(force)),
+            ]
+            // Steps find this slipway first on PATH, as the workflow's `slipway …` commands and actions expect.
+            var baseEnvironment = environment
+            let executable = Self.executable()
+            baseEnvironment["PATH"] = executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+            let live = LiveOutput(handle: global.json ? .standardError : .standardOutput, verbose: verbose)
+            let store = FileRunStore(dataDir: dataDir)
+            let signals = SignalCancellation()
+            var summaries: [RunSummary] = []
+            for workflow in selected {
+                if signals.cancelled { break }
+                var configuration = RunConfiguration(
+                    project: project, dataDir: dataDir, event: event, inputs: inputs, secrets: secrets, parallelism: parallel, extraLabels: label,
+                    cancelGrace: .milliseconds(Int64(cancelGrace * 1000)), verbose: verbose, actions: Self.actions(executable: executable),
+                    hooks: hooks, baseEnvironment: baseEnvironment)
+                configuration.environmentSecrets = environmentSecrets
+                let execution = WorkflowExecution(workflow: workflow, configuration: configuration, store: store, output: live)
+                signals.current = execution
+                let record: RunRecord
+                do {
+                    record = try await execution.run()
+                } catch let error as PlanError {
+                    throw GenericError(.invalidArgument, error.description)
+                } catch let error as DispatchInputs.InputError {
+                    throw GenericError(.invalidArgument, error.description)
+                }
+                summaries.append(RunSummary(record))
+            }
+            signals.stop()
+            let conclusion: Conclusion =
+                summaries.contains { $0.conclusion == .cancelled }
+                ? .cancelled
+                : summaries.contains { $0.conclusion == .failure }
+                    ? .failure
+                    : summaries.allSatisfy { $0.conclusion == .skipped } ? .skipped : .success
+            if global.json {
+                if summaries.count == 1 { Output.json(summaries[0]) } else { Output.json(MultipleRuns(conclusion: conclusion, runs: summaries)) }
+            }
+            if conclusion != .success { throw ExitCode(1) }
+        }
+    }
+
+    /// This program's own executable (for steps and actions that run `slipway`).
+    static func executable() -> URL {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    }
+
+    /// The built-in actions `uses:` may name.
+    static func actions(executable: URL) -> ActionRegistry {
+        ActionRegistry.standard
+    }
+
+    /// `--json` when several workflows ran.
+    struct MultipleRuns: Encodable {
+        var conclusion: Conclusion
+        var runs: [RunSummary]
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a cancellation of the current run.
+final class SignalCancellation: @unchecked Sendable {
+    // `sources` is set once in init and only cancelled afterwards; the rest is behind the mutex.
+    private let state = Mutex<(execution: WorkflowExecution?, cancelled: Bool)>((nil, false))
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            sources.append(source)
+        }
+        self.sources = sources
+        for source in sources {
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                let execution = self.state.withLock { state -> WorkflowExecution? in
+                    state.cancelled = true
+                    return state.execution
+                }
+                FileHandle.standardError.write(Data("Cancelling the run…\n".utf8))
+                execution?.cancel()
+            }
+            source.resume()
+        }
+    }
+
+    var current: WorkflowExecution? {
+        get { state.withLock { $0.execution } }
+        set {
+            let cancelled = state.withLock { state -> Bool in
+                state.execution = newValue
+                return state.cancelled
+            }
+            if cancelled { newValue?.cancel() }
+        }
+    }
+
+    var cancelled: Bool { state.withLock { $0.cancelled } }
+
+    func stop() {
+        for source in sources { source.cancel() }
     }
 }
