@@ -145,6 +145,67 @@ import Testing
         #expect(relaxed.checks.first { $0.check == "drift" && $0.column == "x" }?.threshold == 1e-300)
     }
 
+    @Test func numericalColumnsWithAtMostFiveValuesAreComparedAsCategories() throws {
+        let folder = try validationScratch("drift-few")
+        var reference = "grade,flag,six,wide\n"
+        var current = "grade,flag,six,wide\n"
+        var labels: (grade: [String], flag: [String], currentGrade: [String], currentFlag: [String]) = ([], [], [], [])
+        for i in 0..<300 {
+            let grade = [1, 2, 3, 4][i % 4]
+            let flag = i % 3 == 0 ? 1 : 0
+            let currentGrade = [1, 1, 3, 4][i % 4]
+            let currentFlag = i % 2
+            reference += "\(grade),\(flag),\(i % 6),\(i % 5)\n"
+            // "wide" gains a sixth value in the data: six values in all, so it stays numerical.
+            current += "\(currentGrade),\(currentFlag),\(i % 6),\(i % 6)\n"
+            labels.grade.append("\(grade)")
+            labels.flag.append("\(flag)")
+            labels.currentGrade.append("\(currentGrade)")
+            labels.currentFlag.append("\(currentFlag)")
+        }
+        let r = try writeValidationFile(folder, "r.csv", reference)
+        let c = try writeValidationFile(folder, "c.csv", current)
+        func schema(_ drift: String) throws -> DataSchema {
+            try DataSchema.parse(
+                Data(
+                    """
+                    {"drift": {\(drift)}, "columns": [{"name": "grade", "type": "integer"}, {"name": "flag", "type": "number"},
+                      {"name": "six", "type": "integer"}, {"name": "wide", "type": "integer"}]}
+                    """.utf8))
+        }
+        let report = try DataValidator().validate(data: c, schema: try schema(""), reference: r)
+        // Up to smallSampleLimit reference rows: chi-square for more than two values, the z-test for two, as for labels.
+        let grade = try DriftDetector().detectColumn(name: "grade", reference: .categorical(labels.grade), current: .categorical(labels.currentGrade))
+        #expect(grade.method == .chiSquare)
+        #expect(driftValue(report, "grade").statistic == "chisquare_p_value")
+        #expect(driftValue(report, "grade").value == grade.score)
+        #expect(report.checks.first { $0.check == "drift" && $0.column == "grade" }?.message.contains("compared as categories") == true)
+        #expect(report.checks.first { $0.check == "drift" && $0.column == "grade" }?.verdict == .warn)
+        let flag = try DriftDetector().detectColumn(name: "flag", reference: .categorical(labels.flag), current: .categorical(labels.currentFlag))
+        #expect(driftValue(report, "flag").statistic == "z_test_p_value")
+        #expect(driftValue(report, "flag").value == flag.score)
+        // Six distinct values, in the reference or only once the data is added, keep the numerical tests.
+        #expect(driftValue(report, "six").statistic == "ks_p_value")
+        #expect(driftValue(report, "wide").statistic == "ks_p_value")
+
+        // Above smallSampleLimit reference rows: the Jensen–Shannon distance.
+        let large = try DataValidator().validate(data: c, schema: try schema("\"smallSampleLimit\": 100"), reference: r)
+        let distance = try DriftDetector(smallSampleLimit: 100).detectColumn(
+            name: "grade", reference: .categorical(labels.grade), current: .categorical(labels.currentGrade))
+        #expect(distance.method == .jensenShannon)
+        #expect(driftValue(large, "grade").statistic == "jensenshannon_distance")
+        #expect(driftValue(large, "grade").value == distance.score)
+        #expect(driftValue(large, "six").statistic == "wasserstein_distance_norm")
+
+        // Fractions are values like any other; a value unseen in the reference is drift.
+        let fractions = DataValidator.fewValueCounts(reference: [0.5: 3, 1: 2], current: [0.5: 1, 1.5: 4])
+        #expect(fractions?.labels == 3)
+        #expect(fractions?.reference == ["0.5": 3, "1": 2])
+        #expect(DataValidator.fewValueCounts(reference: [1: 1, 2: 1, 3: 1], current: [4: 1, 5: 1, 6: 1]) == nil)
+        #expect(DataValidator.fewValueCounts(reference: [:], current: [1: 1]) == nil)
+        #expect(DataValidator.fewValueCounts(reference: nil, current: [1: 1]) == nil)
+    }
+
     @Test func samplesAreExactUpToTheLimitAndMarkedAboveIt() throws {
         let folder = try validationScratch("drift-sample")
         var reference = "x\n"

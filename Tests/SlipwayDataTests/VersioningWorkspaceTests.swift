@@ -326,11 +326,12 @@ struct VersioningWorkspaceTests {
         #expect(first.transferred == 31 && first.present == 0)
         let second = try await workspace.push(to: remote, from: project.path)
         #expect(second.transferred == 0 && second.present == 31)
-        // A corrupted remote object is refused on arrival.
+        // A corrupted remote object (a single file, as large objects are stored) is refused on arrival.
         try FileManager.default.copyItem(atPath: project.path + "/data.slipway", toPath: clone.path + "/data.slipway")
         let cloneWorkspace = try clone.workspace()
         let victim = try #require(try workspace.list(from: project.path).first).digest
         let remoteObject = try FolderRemote(root: remoteFolder).store.path(of: victim)
+        try packedObjectsToSingleFiles(remoteFolder)
         chmod(remoteObject, 0o644)
         try Data("evil".utf8).write(to: URL(fileURLWithPath: remoteObject))
         do {

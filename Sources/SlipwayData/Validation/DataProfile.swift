@@ -26,11 +26,16 @@ struct ColumnProfile {
     /// Values that repeat an earlier value (for `unique` columns, once the pass is over).
     var duplicateValues = 0
     var numericSample: ReservoirSample?
+    /// For numerical drift: the count of each value while the column has at most ``fewValuesLimit`` distinct
+    /// values (nil once it has more); such a column is compared as categories.
+    var fewNumbers: [Double: Int]?
     var categoryCounts: [String: Int] = [:]
     let categorySet: Set<String>?
 
     /// Labels kept per column for categorical drift; further labels are counted together under ``otherLabel``.
     static let maxLabels = 10_000
+    /// A numerical column with at most this many distinct values is compared as categories (Evidently's rule).
+    static let fewValuesLimit = 5
     /// The bucket of labels beyond ``maxLabels``.
     static let otherLabel = "\u{0}other"
 
@@ -39,7 +44,10 @@ struct ColumnProfile {
         regex = quality ? column.pattern.flatMap { try? NSRegularExpression(pattern: "^(?:" + $0 + ")$") } : nil
         categorySet = quality ? column.categories.map(Set.init) : nil
         if quality && column.unique { distinctValues = HashDistinctCounter(memoryLimit: options.hashMemoryLimit, temporaryFolder: folder) }
-        if column.drift == .numerical { numericSample = ReservoirSample(capacity: options.sampleLimit) }
+        if column.drift == .numerical {
+            numericSample = ReservoirSample(capacity: options.sampleLimit)
+            fewNumbers = [:]
+        }
     }
 
     /// Adds one cell; `cell` is nil for a missing value.
@@ -56,6 +64,10 @@ struct ColumnProfile {
         }
         if let number = value.number {
             numericSample?.add(number)
+            if fewNumbers != nil {
+                fewNumbers?[number, default: 0] += 1
+                if (fewNumbers?.count ?? 0) > Self.fewValuesLimit { fewNumbers = nil }
+            }
             if quality {
                 observedMinimum = min(observedMinimum ?? number, number)
                 observedMaximum = max(observedMaximum ?? number, number)

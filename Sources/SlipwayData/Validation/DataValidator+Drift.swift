@@ -91,7 +91,12 @@ extension DataValidator {
             let result: ColumnDrift
             var note = ""
             do {
-                if column.drift == .numerical {
+                if column.drift == .numerical, let few = Self.fewValueCounts(reference: ref.fewNumbers, current: cur.fewNumbers) {
+                    // Evidently's rule: a numerical column with at most five distinct values (reference and data together)
+                    // is compared as categories (chi-square or z-test up to smallSampleLimit reference rows, Jensen–Shannon above).
+                    result = try Self.categoricalDrift(name: name, reference: few.reference, current: few.current, detector: detector)
+                    note = " (\(few.labels) distinct values: compared as categories)"
+                } else if column.drift == .numerical {
                     let r = ref.numericSample?.values ?? []
                     let c = cur.numericSample?.values ?? []
                     result = ColumnDrift(try detector.detectColumn(name: name, reference: .numerical(r), current: .numerical(c)))
@@ -128,6 +133,22 @@ extension DataValidator {
                     "\(drifted) of \(compared) compared column(s) drifted (share \(Self.format(share)); the data set drifts at \(Self.format(threshold)))"
             ))
         return (checks, DriftSummary(columns: compared, driftedColumns: drifted, driftShare: share, threshold: threshold, datasetDrift: datasetDrift))
+    }
+
+    /// The value counts of a numerical column as label counts, when reference and data together have at most
+    /// ``ColumnProfile/fewValuesLimit`` distinct values (and both have some); nil otherwise.
+    static func fewValueCounts(reference: [Double: Int]?, current: [Double: Int]?) -> (reference: [String: Int], current: [String: Int], labels: Int)? {
+        guard let reference, let current, !reference.isEmpty, !current.isEmpty else { return nil }
+        let labels = Set(reference.keys).union(current.keys).count
+        guard labels <= ColumnProfile.fewValuesLimit else { return nil }
+        func label(_ value: Double) -> String {
+            if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+            return String(value)
+        }
+        func relabel(_ counts: [Double: Int]) -> [String: Int] {
+            Dictionary(counts.map { (label($0.key), $0.value) }, uniquingKeysWith: +)
+        }
+        return (relabel(reference), relabel(current), labels)
     }
 
     static func format(_ value: Double) -> String {

@@ -16,7 +16,8 @@ import Darwin
 /// Where the cache's objects are shared: a folder (``FolderRemote``) or a Slipway server (``ServerRemote``).
 ///
 /// Every object arrives verified: it is written to a temporary name, its digest checked, then
-/// renamed to its address, so an interrupted transfer leaves either the whole object or nothing.
+/// renamed to its address (or, on a folder remote, gathered with other small objects into a pack that
+/// becomes visible only once complete), so an interrupted transfer leaves whole objects or nothing.
 public protocol DataRemote: Sendable {
     /// The digests (of those given) that the remote does not have.
     func missing(_ digests: [Digest]) async throws -> Set<Digest>
@@ -61,56 +62,6 @@ extension DataWorkspace {
         }
         let path = url.hasPrefix("/") ? url : root + "/" + url
         return try FolderRemote(root: (path as NSString).standardizingPath)
-    }
-}
-
-/// A folder remote with the artifact store layout (`objects/sha256/ab/cdef…`, `tmp/`), e.g. on a shared disk.
-public struct FolderRemote: DataRemote {
-    let store: DataCache
-
-    /// Opens (and creates) the folder.
-    public init(root: String) throws {
-        store = try DataCache(root: root)
-    }
-
-    public func missing(_ digests: [Digest]) async throws -> Set<Digest> {
-        Set(digests.filter { !store.contains($0) })
-    }
-
-    public func upload(_ digest: Digest, from path: String, size: Int64) async throws {
-        try Self.copy(digest, from: path, into: store)
-    }
-
-    public func download(_ digest: Digest, into cache: DataCache) async throws -> Int64 {
-        let source = store.path(of: digest)
-        guard Posix.lstatus(source) != nil else { throw DataError(.notFound, "object \(digest) is not on the remote '\(store.root)'; push it from a workspace that has it") }
-        return try Self.copy(digest, from: source, into: cache)
-    }
-
-    /// Copies many objects on all cores (each worker reusing one buffer); `progress` gets each object's size.
-    func copyAll(_ digests: [Digest], from source: DataCache, to destination: DataCache, progress: @Sendable (Int64) -> Void) throws {
-        // One worker per core: more only contend for the file system's directory and journal locks.
-        _ = try Parallel.map(digests.count) { slot, buffer in
-            let size = try Self.copy(digests[slot], from: source.path(of: digests[slot]), into: destination, buffer: buffer)
-            progress(size)
-            return size
-        }
-        Posix.syncFileSystem(of: destination.root)
-    }
-
-    /// Copies a file into a cache under its digest, verifying the bytes on the way.
-    @discardableResult
-    static func copy(_ digest: Digest, from source: String, into cache: DataCache, buffer given: UnsafeMutableRawBufferPointer? = nil) throws -> Int64 {
-        let temporary = try cache.temporaryPath(for: digest)
-        let buffer = given ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Posix.bufferSize, alignment: 64)
-        defer { if given == nil { buffer.deallocate() } }
-        let copied = try Posix.copyHashing(from: source, to: temporary, mode: 0o444, buffer: buffer)
-        guard copied.digest == digest else {
-            _ = unlink(temporary)
-            throw DataError(.corrupted, "object \(digest) at '\(source)' is corrupted (its bytes hash to \(copied.digest)); it was not transferred")
-        }
-        try cache.place(temporary, as: digest)
-        return copied.size
     }
 }
 

@@ -53,8 +53,8 @@ extension DataWorkspace {
         let manifestSizes = manifests
         for jobs in [fileJobs, manifestJobs] {
             if let folder = remote as? FolderRemote {
-                // A folder: plain file copies on every core, no tasks needed.
-                try folder.copyAll(jobs.map(\.key), from: cache, to: folder.store) { counter.advance(bytes: $0) }
+                // A folder: packs and file copies on every core, no tasks needed.
+                try folder.pushAll(jobs.map { (digest: $0.key, size: $0.value) }, from: cache) { counter.advance(bytes: $0) }
                 continue
             }
             try await Self.run(jobs.map(\.key)) { digest in
@@ -91,7 +91,7 @@ extension DataWorkspace {
         let total = needed.values.reduce(0, +)
         let counter = ProgressCounter("fetching", files: needed.count, bytes: total, handler: progress)
         if let folder = remote as? FolderRemote {
-            try folder.copyAll(needed.keys.sorted(), from: folder.store, to: cache) { counter.advance(bytes: $0) }
+            try folder.fetchAll(needed.keys.sorted(), into: cache) { counter.advance(bytes: $0) }
         } else {
             try await Self.run(needed.keys.sorted()) { digest in
                 let size = try await remote.download(digest, into: cache)
