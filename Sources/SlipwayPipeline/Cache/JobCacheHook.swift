@@ -38,7 +38,8 @@ public final class JobCacheHook: JobStartHook, @unchecked Sendable {
             job.log("cache: miss (key \(key.value.prefix(12)), \(key.inputFiles) input files)")
             return .run
         }
-        try await store.restore(entry, into: job.workspace)
+        try await store.restore(entry, into: job.workspace, digests: digests)
+        digests.save()
         job.log("cache: hit (key \(key.value.prefix(12))), restored \(entry.files.count) output path(s) from \(Timestamp.format(entry.createdAt))")
         return .finished(conclusion: .success, outputs: entry.jobOutputs, cached: true)
     }

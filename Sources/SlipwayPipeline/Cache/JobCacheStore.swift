@@ -90,11 +90,13 @@ public struct JobCacheStore: Sendable {
         return entry
     }
 
-    /// Puts an entry's files and folders back into the workspace, replacing what is there.
-    public func restore(_ entry: Entry, into workspace: URL) async throws {
+    /// Puts an entry's files and folders back into the workspace, replacing what is there. With
+    /// `digests`, outputs that the workspace already holds byte for byte are left alone.
+    public func restore(_ entry: Entry, into workspace: URL, digests: FileDigestCache? = nil) async throws {
         for output in entry.files {
             let path = try Self.relativePath(output.path)
             let target = workspace.appendingPathComponent(path)
+            if let digests, await holds(output, at: target, path: path, digests: digests) { continue }
             let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).restore-\(UUID().uuidString)")
             do {
                 try await artifacts.materialize(output.digest, to: staging)
@@ -108,6 +110,30 @@ public struct JobCacheStore: Sendable {
                 throw CacheError("cannot put '\(output.path)' back into the workspace: \(String(cString: strerror(errno)))")
             }
         }
+    }
+
+    /// Whether the workspace already has exactly this output (a file with its digest, or a folder
+    /// with exactly the manifest's files).
+    private func holds(_ output: Entry.Output, at target: URL, path: String, digests: FileDigestCache) async -> Bool {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: target.path, isDirectory: &isFolder), isFolder.boolValue == output.folder else { return false }
+        guard output.folder else {
+            return (try? digests.digest(of: target, relative: path))?.digest == output.digest.hex
+        }
+        guard let manifest = try? await artifacts.manifest(output.digest) else { return false }
+        var expected = Set(manifest.files.map(\.path))
+        let enumerator = FileManager.default.enumerator(atPath: target.path)
+        while let relative = enumerator?.nextObject() as? String {
+            guard let type = enumerator?.fileAttributes?[.type] as? FileAttributeType else { return false }
+            if type == .typeDirectory { continue }
+            guard type == .typeRegular, expected.remove(relative) != nil else { return false }
+        }
+        guard expected.isEmpty else { return false }
+        for file in manifest.files {
+            guard (try? digests.digest(of: target.appendingPathComponent(file.path), relative: "\(path)/\(file.path)"))?.digest == file.digest.hex
+            else { return false }
+        }
+        return true
     }
 
     /// Removes every entry (the objects stay until the artifact store's garbage collection).

@@ -44,7 +44,32 @@ actor RunRecorder {
 
     func job(_ key: String) -> JobRecord? { record.job(key) }
 
+    /// Saves are coalesced: the first and the final state are written at once, changes in between at
+    /// most every `interval`, so a run of many short jobs does not rewrite its record for every change.
+    private var savedOnce = false
+    private var flushScheduled = false
+    private static let interval = Duration.milliseconds(100)
+
     private func save() {
+        if !savedOnce || record.state == .completed {
+            write()
+            return
+        }
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        Task {
+            try? await Task.sleep(for: Self.interval)
+            self.flushScheduledSave()
+        }
+    }
+
+    private func flushScheduledSave() {
+        flushScheduled = false
+        if record.state != .completed { write() }
+    }
+
+    private func write() {
+        savedOnce = true
         do { try store.save(record) } catch { if saveError == nil { saveError = masker.mask("\(error)") } }
     }
 }

@@ -24,7 +24,11 @@ struct DemoCommand: AsyncParsableCommand {
             -> 100% through the default analysis and takes the production alias; a model trained on flipped diagnoses \
             is caught by the prediction-drift check and rolled back to 0%, and production stays where it was. A shadow test \
             mirrors every request to the gradient-boosted model and reports agreement, latency, errors and drift at its \
-            gate, where bob stops it; a blue-green rollout switches all traffic to a retrained model in one change.
+            gate, where bob stops it; a blue-green rollout switches all traffic to a retrained model in one change. \
+            Finally the ML pipeline of examples/pipeline runs as a GitHub Actions workflow: checks, data validation, \
+            training, evaluation, comparison with production, registration, a smoke test and promotion behind the \
+            production environment's approval (bob approves; its secret reaches only that job, masked); run again \
+            with nothing changed, its cached jobs are restored and nothing is promoted.
             """
     )
     @Option(name: .long, help: "The data folder to use (default: a new temporary folder).") var dataDir: String?
@@ -146,6 +150,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let examplesURL = URL(fileURLWithPath: examples)
         let (delivery, rollouts) = try await deliveryStory(services: services, dataURL: dataURL, examples: examplesURL, logger: logger)
+        let pipeline = try await pipelineStory(dataURL: dataURL, examples: examplesURL)
 
         say("\nTry it yourself: swift run slipway versions show \(model) production --data-dir \(dataURL.path)")
 
@@ -160,12 +165,13 @@ struct DemoCommand: AsyncParsableCommand {
                 var auditEvents: Int
                 var delivery: DeliverySummary
                 var rollouts: [RolloutSummary]
+                var pipeline: PipelineSummary
             }
             Output.json(
                 Summary(
                     dataDir: dataURL.path, model: model, versions: [try await registry.version(model, 1, by: alice), v2],
                     productionHistory: history, servedAt: [Output.date(servedV1Until): servedThen, "now": servedNow], refusals: refusals,
-                    auditEvents: audit.count, delivery: delivery, rollouts: rollouts))
+                    auditEvents: audit.count, delivery: delivery, rollouts: rollouts, pipeline: pipeline))
         }
     }
 }

@@ -122,7 +122,7 @@ struct RunCommand: AsyncParsableCommand {
                 if signals.cancelled { break }
                 var configuration = RunConfiguration(
                     project: project, dataDir: dataDir, event: event, inputs: inputs, secrets: secrets, parallelism: parallel, extraLabels: label,
-                    cancelGrace: .milliseconds(Int64(cancelGrace * 1000)), verbose: verbose, actions: Self.actions(executable: executable),
+                    cancelGrace: .milliseconds(Int64(cancelGrace * 1000)), verbose: verbose, actions: .slipway(executable: executable, dataDir: dataDir),
                     hooks: hooks, baseEnvironment: baseEnvironment)
                 configuration.environmentSecrets = environmentSecrets
                 let execution = WorkflowExecution(workflow: workflow, configuration: configuration, store: store, output: live)
@@ -155,11 +155,6 @@ struct RunCommand: AsyncParsableCommand {
     static func executable() -> URL {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: path) }
         return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    }
-
-    /// The built-in actions `uses:` may name.
-    static func actions(executable: URL) -> ActionRegistry {
-        ActionRegistry.standard
     }
 
     /// `--json` when several workflows ran.
