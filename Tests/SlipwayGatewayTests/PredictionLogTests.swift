@@ -191,6 +191,23 @@ import Testing
         #expect(byId["pass-1"]?.first?.modelVersion == "churn@2")
     }
 
+    @Test func healthAndReadinessProbesAreAnsweredButNotLoggedAsPredictions() async throws {
+        let fixture = try await Self.start()
+        defer { fixture.removeFolder() }
+        let probes = ["/v2/health/live", "/v2/health/ready", "/v2/models/churn/ready", "/v2/models/churn/ready?verbose=1"]
+        for (index, path) in probes.enumerated() {
+            let reply = try await Self.send(fixture.base + path, method: .GET, body: nil, headers: [("X-Request-Id", "probe-\(index)")])
+            #expect(reply.status == 200, "\(path)")
+        }
+        // An inference after the probes is logged, so the log was written when the probes' records would have been.
+        let reply = try await Self.send(
+            fixture.base + "/v2/models/churn/infer", body: ByteBuffer(string: Self.body(0.7)), headers: [("X-Request-Id", "infer-1")])
+        #expect(reply.status == 200)
+        await fixture.stop()
+        let records = try await fixture.logged()
+        #expect(records.map(\.requestId) == ["infer-1"], "\(records.map(\.requestId))")
+    }
+
     @Test func mirroredAnswersAreLoggedUnderThePrimarysRequestIdAndCompared() async throws {
         let fixture = try await Self.start(weights: [("stable", 100)], mirrors: [.init(variant: "canary", percent: 100)])
         defer { fixture.removeFolder() }

@@ -117,19 +117,27 @@ struct PipelineCacheApprovalTests {
     }
 
     /// The run waiting for approval, polled with a deadline.
-    static func waitingRun(_ root: URL) throws -> String {
+    static func waitingRun(_ root: URL) async throws -> String {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let pending = try runCLI(["approve", "--json"], in: root)
             if let list = try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [[String: Any]], let run = list.first?["run"] as? String {
                 return run
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            try await Task.sleep(for: .milliseconds(200))
         }
         throw TestFailure("no run asked for approval within 60 s")
     }
 
-    @Test func aProtectedEnvironmentWaitsForAReviewerAndOnlyThenGetsItsSecrets() throws {
+    /// Waits for a child process without holding a thread.
+    static func exit(of process: Process) async throws {
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { throw TestFailure("the run did not finish within 120 s") }
+        process.waitUntilExit()
+    }
+
+    @Test func aProtectedEnvironmentWaitsForAReviewerAndOnlyThenGetsItsSecrets() async throws {
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }
         let key = "deploy-key-\(UUID().uuidString)"
@@ -140,13 +148,13 @@ struct PipelineCacheApprovalTests {
 
         let run = try Self.startRun(root, user: "carol")
         defer { if run.process.isRunning { run.process.terminate() } }
-        let id = try Self.waitingRun(root)
+        let id = try await Self.waitingRun(root)
         let outsider = try runCLI(["approve", id, "--env", "production"], in: root, environment: ["USER": "mallory"])
         #expect(outsider.status != 0 && outsider.stderr.contains("not a reviewer"))
         #expect(run.process.isRunning, "the run did not wait for its approval")
         let approved = try runCLI(["approve", id, "--env", "production", "--comment", "ship it"], in: root, environment: ["USER": "bob"])
         #expect(approved.status == 0, "\(approved.stderr)")
-        run.process.waitUntilExit()
+        try await Self.exit(of: run.process)
         #expect(run.process.terminationStatus == 0)
         let stdout = try String(contentsOf: run.stdout, encoding: .utf8)
         let stderr = try String(contentsOf: run.stderr, encoding: .utf8)
@@ -158,16 +166,16 @@ struct PipelineCacheApprovalTests {
         #expect(again.status != 0, "a second decision was accepted")
     }
 
-    @Test func aRejectedDeploymentFailsTheJobWithTheReviewersWords() throws {
+    @Test func aRejectedDeploymentFailsTheJobWithTheReviewersWords() async throws {
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }
         #expect(try runCLI(["env", "create", "production", "--reviewers", "alice"], in: root).status == 0)
         let run = try Self.startRun(root, user: "carol")
         defer { if run.process.isRunning { run.process.terminate() } }
-        let id = try Self.waitingRun(root)
+        let id = try await Self.waitingRun(root)
         let rejected = try runCLI(["approve", id, "--env", "production", "--reject", "--comment", "metrics look off"], in: root, environment: ["USER": "alice"])
         #expect(rejected.status == 0, "\(rejected.stderr)")
-        run.process.waitUntilExit()
+        try await Self.exit(of: run.process)
         #expect(run.process.terminationStatus == 1)
         let stdout = try String(contentsOf: run.stdout, encoding: .utf8)
         #expect(try Self.jobs(stdout)["deploy"]?["conclusion"] as? String == "failure")

@@ -97,6 +97,9 @@ public final class Gateway: Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    // The common inference request is forwarded from its bytes; the rest go on to the HTTP pipeline.
+                    let fastPath = GatewayFastPath(gateway: self)
+                    try channel.pipeline.syncOperations.addHandler(fastPath)
                     // Answers carry their own Content-Length and headers that came through a parser or are the
                     // gateway's own, so the encoder neither adds framing headers nor validates them again.
                     var encoding = HTTPResponseEncoder.Configuration()
@@ -106,7 +109,9 @@ public final class Gateway: Sendable {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                         withEncoderConfiguration: encoding)
-                    try channel.pipeline.syncOperations.addHandler(GatewayHandler(gateway: self))
+                    let handler = GatewayHandler(gateway: self)
+                    handler.fastPath = fastPath
+                    try channel.pipeline.syncOperations.addHandler(handler)
                     track(channel)
                 }
             }
@@ -151,9 +156,13 @@ public final class Gateway: Sendable {
     public var statistics: GatewayCounters.Snapshot { counters.snapshot() }
 }
 
-/// Monotonic counters, safe to bump from any event loop.
+/// Monotonic counters, safe to bump from any event loop: one atomic each, so bumping one takes no lock.
 public final class GatewayCounters: Sendable {
-    private let state = Mutex(Snapshot())
+    private let requests = Atomic<Int>(0)
+    private let errors = Atomic<Int>(0)
+    private let mirrored = Atomic<Int>(0)
+    private let mirrorsDropped = Atomic<Int>(0)
+    private let retries = Atomic<Int>(0)
 
     public struct Snapshot: Sendable, Equatable {
         public var requests = 0
@@ -163,9 +172,24 @@ public final class GatewayCounters: Sendable {
         public var retries = 0
     }
 
-    func bump(_ path: WritableKeyPath<Snapshot, Int>) {
-        state.withLock { $0[keyPath: path] += 1 }
+    /// One of the counters.
+    enum Counter {
+        case requests, errors, mirrored, mirrorsDropped, retries
     }
 
-    func snapshot() -> Snapshot { state.withLock { $0 } }
+    func bump(_ counter: Counter) {
+        switch counter {
+        case .requests: requests.add(1, ordering: .relaxed)
+        case .errors: errors.add(1, ordering: .relaxed)
+        case .mirrored: mirrored.add(1, ordering: .relaxed)
+        case .mirrorsDropped: mirrorsDropped.add(1, ordering: .relaxed)
+        case .retries: retries.add(1, ordering: .relaxed)
+        }
+    }
+
+    func snapshot() -> Snapshot {
+        Snapshot(
+            requests: requests.load(ordering: .relaxed), errors: errors.load(ordering: .relaxed), mirrored: mirrored.load(ordering: .relaxed),
+            mirrorsDropped: mirrorsDropped.load(ordering: .relaxed), retries: retries.load(ordering: .relaxed))
+    }
 }

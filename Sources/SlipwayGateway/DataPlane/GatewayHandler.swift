@@ -45,6 +45,9 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// for us, not stalling, and the idle timeout leaves the connection open.
     private var unanswered = 0
 
+    /// The fast path in front of this handler, told when a request it handed over has its answer written.
+    weak var fastPath: GatewayFastPath?
+
     init(gateway: Gateway) {
         self.gateway = gateway
     }
@@ -260,6 +263,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         var started: NIODeadline
         /// Whether answers are read for their prediction: a V2 inference with a prediction log installed.
         var readsAnswers: Bool
+        /// Whether the answer is a prediction to log: not for a model readiness probe (`/v2/models/{e}/ready`).
+        var isPrediction = true
     }
 
     /// The exchange of a request for a known endpoint; nil for other paths.
@@ -268,11 +273,20 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         let logging = gateway.predictions != nil
         return Exchange(
             requestId: requestId(of: head), endpoint: target.endpoint, arrival: logging ? Date() : nil, started: started,
-            readsAnswers: logging && target.passThrough == nil && target.v2Suffix.hasPrefix("/infer"))
+            readsAnswers: logging && target.passThrough == nil && target.v2Suffix.hasPrefix("/infer"),
+            isPrediction: !Self.isReadinessProbe(target))
+    }
+
+    /// Whether a target is a model readiness probe (`/v2/models/{endpoint}/ready`, with or without a query):
+    /// answered like any request, but not a prediction.
+    static func isReadinessProbe(_ target: Target) -> Bool {
+        guard target.passThrough == nil else { return false }
+        let suffix = target.v2Suffix
+        return suffix == "/ready" || suffix.hasPrefix("/ready?")
     }
 
     private func handle(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
-        gateway.counters.bump(\.requests)
+        gateway.counters.bump(.requests)
         let started = NIODeadline.now()
         let target: Target
         switch route {
@@ -469,7 +483,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .failure(.connectFailed(let reason)):
             upstreams[backend] = nil
             if let (stable, stableVariant) = fallback {
-                gateway.counters.bump(\.retries)
+                gateway.counters.bump(.retries)
                 forward(
                     context, head: head, body: body, target: target, variant: stableVariant, backend: stable, exchange: exchange,
                     comparison: comparison, timeout: timeout, fallback: nil)
@@ -529,11 +543,11 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         timeout: TimeAmount, exchange: Exchange, comparison: MirrorComparison?
     ) {
         if let busy = mirrorUpstreams[backend], busy.isBusy || mirrorsInFlight >= gateway.mirrorQueueLimit {
-            gateway.counters.bump(\.mirrorsDropped)
+            gateway.counters.bump(.mirrorsDropped)
             return
         }
         mirrorsInFlight += 1
-        gateway.counters.bump(\.mirrored)
+        gateway.counters.bump(.mirrored)
         gateway.metrics.recordMirror(endpoint: target.endpoint, variant: variant)
         gateway.beginRequest()
         let upstream = upstreamHead(
@@ -579,7 +593,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ exchange: Exchange, kind: PredictionRecord.Kind = .primary, variant: String, modelVersion: String, status: Int,
         answer: InferenceJSON.Answer = InferenceJSON.Answer()
     ) {
-        guard let sink = gateway.predictions else { return }
+        guard let sink = gateway.predictions, exchange.isPrediction else { return }
         let record = PredictionRecord(
                 requestId: exchange.requestId, timestamp: exchange.arrival ?? Date(), endpoint: exchange.endpoint, variant: variant,
                 modelVersion: modelVersion, stickyKey: exchange.stickyKey, kind: kind, features: exchange.features, prediction: answer.prediction,
@@ -594,8 +608,12 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The bytes whose SHA-256 are a request's `hashed` features (its `inputs` JSON, then any binary tensor
     /// data), when there are at most 64 KiB of them; nil otherwise.
     static func hashedFeatureBytes(of body: ByteBuffer, head: HTTPRequestHead) -> [UInt8]? {
-        let headerLength = head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init)
-        return body.withUnsafeReadableBytes { bytes -> [UInt8]? in
+        hashedFeatureBytes(of: body, inferenceHeaderLength: head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init))
+    }
+
+    /// The bytes whose SHA-256 are a request's `hashed` features, given its `Inference-Header-Content-Length`.
+    static func hashedFeatureBytes(of body: ByteBuffer, inferenceHeaderLength headerLength: Int?) -> [UInt8]? {
+        body.withUnsafeReadableBytes { bytes -> [UInt8]? in
             var json = bytes
             var binary = UnsafeRawBufferPointer(rebasing: bytes[bytes.count...])
             if let headerLength, headerLength >= 0, headerLength <= bytes.count {
@@ -616,7 +634,13 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// text: `full` keeps its `inputs`, `hashed` hashes them followed by the binary tensor data.
     static func features(of body: ByteBuffer, head: HTTPRequestHead, logging: FeatureLogging) -> String? {
         guard logging != .off else { return nil }
-        let headerLength = head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init)
+        return features(
+            of: body, inferenceHeaderLength: head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init), logging: logging)
+    }
+
+    /// The features of a V2 inference request as `logging` keeps them, given its `Inference-Header-Content-Length`.
+    static func features(of body: ByteBuffer, inferenceHeaderLength headerLength: Int?, logging: FeatureLogging) -> String? {
+        guard logging != .off else { return nil }
         return body.withUnsafeReadableBytes { bytes -> String? in
             var json = bytes
             var binary = UnsafeRawBufferPointer(rebasing: bytes[bytes.count...])
@@ -644,8 +668,14 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// uses the binary tensor extension).
     static func answer(of response: UpstreamResponse) -> InferenceJSON.Answer {
         guard (200..<300).contains(response.head.status.code) else { return InferenceJSON.Answer() }
-        let headerLength = response.head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init)
-        return response.body.withUnsafeReadableBytes { bytes in
+        return answer(
+            of: response.body, inferenceHeaderLength: response.head.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init))
+    }
+
+    /// The prediction and confidence of a successful V2 inference answer's body, given its
+    /// `Inference-Header-Content-Length`.
+    static func answer(of body: ByteBuffer, inferenceHeaderLength headerLength: Int?) -> InferenceJSON.Answer {
+        body.withUnsafeReadableBytes { bytes in
             if let headerLength, headerLength >= 0, headerLength <= bytes.count {
                 return InferenceJSON.answer(in: UnsafeRawBufferPointer(rebasing: bytes[..<headerLength]))
             }
@@ -670,7 +700,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "X-Request-Id", value: requestId)
         headers.add(name: "X-Slipway-Variant", value: variant)
         headers.add(name: "X-Slipway-Model-Version", value: backend.modelVersion)
-        if response.head.status.code >= 500 { gateway.counters.bump(\.errors) }
+        if response.head.status.code >= 500 { gateway.counters.bump(.errors) }
         write(context, head: head, status: response.head.status, headers: headers, body: response.body)
     }
 
@@ -680,7 +710,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, _ message: String, exchange: Exchange? = nil,
         variant: String = "", modelVersion: String = ""
     ) {
-        gateway.counters.bump(\.errors)
+        gateway.counters.bump(.errors)
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         if let exchange {
             headers.append(("X-Request-Id", exchange.requestId))
@@ -731,6 +761,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let next = waiting.popFirst() {
             answering = true
             context.eventLoop.assumeIsolated().execute { [self] in start(context, next) }
+        } else {
+            fastPath?.fullPathAnswered()
         }
     }
 

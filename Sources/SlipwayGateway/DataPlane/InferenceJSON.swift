@@ -65,11 +65,29 @@ enum InferenceJSON {
         var shape: [Int] = []
         var data: Range<Int>?
 
+        /// Whether a name contains `proba` in any ASCII case, read from its bytes.
+        static func mentionsProba(_ name: String) -> Bool {
+            var name = name
+            return name.withUTF8 { bytes in
+                guard bytes.count >= 5 else { return false }
+                let word = ("proba" as StaticString).utf8Start
+                for start in 0...(bytes.count - 5) {
+                    var matches = true
+                    for offset in 0..<5 where bytes[start + offset] | 0x20 != word[offset] {
+                        matches = false
+                        break
+                    }
+                    if matches { return true }
+                }
+                return false
+            }
+        }
+
         mutating func read(_ key: Substring, from scanner: inout Scanner) -> Bool {
             switch key {
             case "name":
                 guard let name = scanner.string() else { return false }
-                isProbability = name.lowercased().contains("proba")
+                isProbability = Self.mentionsProba(name)
                 return true
             case "shape":
                 return scanner.array { scanner in

@@ -31,7 +31,8 @@ struct PredictionsCommand: AsyncParsableCommand {
                 Streams every page of the log, oldest first. JSON Lines has one record per line, the same JSON as \
                 GET /api/v1/endpoints/ENDPOINT/predictions. CSV (RFC 4180) has a header row and the columns \
                 \(CSV.header.joined(separator: ", ")); a field with a comma, quote or line break is quoted, \
-                features always are, and an absent value is an empty field.
+                features always are, and an absent value is an empty field. Text starting with =, +, -, @, a tab \
+                or a CR gets a leading ' so that a spreadsheet does not read it as a formula.
 
                 With --out the records go to a temporary file next to FILE, which is renamed to FILE only once \
                 the export is complete: a failed export leaves no partial file behind. With --json, --out is \
@@ -275,8 +276,11 @@ enum CSV {
 
     /// A field as RFC 4180 writes it: quoted (with quotes doubled) when it holds a comma, a quote or a line break,
     /// or when it is empty text, so that it differs from an absent value (an empty field).
+    /// Text that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a CR)
+    /// gets a leading `'`, so that opening the export cannot run it.
     static func field(_ value: String?, alwaysQuoted: Bool = false) -> String {
-        guard let value else { return "" }
+        guard var value else { return "" }
+        if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { value = "'" + value }
         guard alwaysQuoted || value.isEmpty || value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
             return value
         }

@@ -1,0 +1,571 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SlipwayCore
+
+/// The gateway's forwarding path for the common request, in front of the full HTTP pipeline of a client
+/// connection: it reads the bytes the client sends and handles `POST /v2/models/{endpoint}/infer` over
+/// HTTP/1.1 with a `Content-Length` body itself, without building request or response heads.
+///
+/// For such a request it parses the request line and the headers routing needs straight from the bytes,
+/// checks the body, routes it, sends the client's header lines upstream with the request line rewritten to
+/// the backend's model and `Host`, `X-Request-Id` and `Content-Length` set, and relays the backend's answer
+/// as it came, with the gateway's headers (`X-Request-Id`, `X-Slipway-Variant`, `X-Slipway-Model-Version`)
+/// after the status line and the framing and hop-by-hop lines replaced. Metrics and the prediction log get
+/// the same records the full path gives them.
+///
+/// Every other request (other paths and methods, HTTP/1.0, bodies that are not valid V2 requests or are
+/// over the limit, compressed bodies, endpoints with mirroring, requests routing cannot place, a backend
+/// that cannot be reached) is handed, byte for byte, to the full path (``GatewayHandler``), which answers
+/// it as it always has; the fast path resumes once that answer is written, so pipelined requests are
+/// answered in order. Input whose framing it cannot tell (chunked bodies, upgrades, bytes that are not
+/// plain HTTP/1.1) goes to the full path for the rest of the connection.
+final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let gateway: Gateway
+    private var context: ChannelHandlerContext?
+    /// Bytes received and not handled yet; the request being answered is at its start.
+    private var input = ByteBuffer()
+
+    private enum State {
+        /// Reading the next request.
+        case ready
+        /// A request is with its backend.
+        case forwarding
+        /// A request was handed to the full path and that many of its bytes are still to come.
+        case handingOver(Int)
+        /// A request handed to the full path waits for its answer.
+        case withFullPath
+        /// The full path has the connection for good.
+        case passThrough
+        case closed
+    }
+
+    private var state = State.ready
+    private var upstreams: [(backend: GatewayTable.Backend, connection: RawUpstreamConnection)] = []
+    private var metricSlots: [LiveMetrics.Slot] = []
+    /// Spreads this connection's requests over a variant's replicas.
+    private var spread = Int.random(in: 0..<1024)
+    private let idPrefix = GatewayHandler.randomPrefix()
+    private var idCounter: UInt64 = 0
+    /// The request with its backend.
+    private var current = Current()
+
+    /// What the fast path keeps of the request with its backend.
+    private struct Current {
+        /// The request's bytes at the start of `input`.
+        var length = 0
+        var requestId = ""
+        var endpoint = ""
+        var variant = ""
+        var backend: GatewayTable.Backend?
+        var started = NIODeadline.distantPast
+        var arrival: Date?
+        var stickyKey: String?
+        var features: String?
+        var unhashedFeatures: [UInt8]?
+        var logs = false
+        var keepAlive = true
+    }
+
+    /// The most bytes held for requests pipelined behind the one being answered; a client that sends more
+    /// without reading its answers is disconnected.
+    static let inputLimit = 32 << 20
+    /// The largest request (head and body) forwarded here; larger ones go to the full path.
+    static let bodyLimit = 1 << 20
+    /// The longest request head read here; longer ones go to the full path (which refuses them).
+    static let headLimit = 80 << 10
+
+    init(gateway: Gateway) {
+        self.gateway = gateway
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    // MARK: Input
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var part = unwrapInboundIn(data)
+        switch state {
+        case .passThrough:
+            context.fireChannelRead(data)
+            return
+        case .closed:
+            return
+        case .handingOver(let remaining):
+            if part.readableBytes <= remaining {
+                let count = part.readableBytes
+                state = count == remaining ? .withFullPath : .handingOver(remaining - count)
+                context.fireChannelRead(data)
+                return
+            }
+            let head = part.readSlice(length: remaining) ?? ByteBuffer()
+            state = .withFullPath
+            input = part
+            context.fireChannelRead(wrapInboundOut(head))
+            return
+        case .ready, .forwarding, .withFullPath:
+            if input.readableBytes == 0 {
+                input = part
+            } else {
+                if input.readerIndex > 64 << 10 { input.discardReadBytes() }
+                input.writeBuffer(&part)
+            }
+        }
+        if case .ready = state {
+            process(context)
+        } else if input.readableBytes > Self.inputLimit {
+            state = .closed
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+    }
+
+    /// While a request is with its backend a quiet client is waiting for its answer, not idle.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, case .forwarding = state { return }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .forwarding = state { gateway.endRequest() }
+        state = .closed
+        for (_, connection) in upstreams { connection.channel.close(promise: nil) }
+        upstreams = []
+        context.fireChannelInactive()
+    }
+
+    /// Called by the full path when the answer to the request handed to it is written.
+    func fullPathAnswered() {
+        guard case .withFullPath = state, let context else { return }
+        state = .ready
+        context.eventLoop.assumeIsolated().execute { [self] in
+            guard case .ready = state, let context = self.context else { return }
+            process(context)
+        }
+    }
+
+    /// What to do with the request at the start of `input`.
+    private enum Step {
+        /// Wait for more bytes.
+        case wait
+        /// Give everything to the full path from here on.
+        case passThrough
+        /// Give this many bytes (the whole request) to the full path.
+        case handOver(Int)
+        /// Forward it here.
+        case forward(Request)
+    }
+
+    /// Where the parts of an inference request lie in `input`.
+    private struct Request {
+        var length: Int
+        var headEnd: Int
+        var endpoint: Range<Int>
+        var query: Range<Int>
+        var requestId: Range<Int>?
+        var inferenceHeaderLength: Int?
+        var checksJSON: Bool
+        var keepAlive: Bool
+    }
+
+    /// Handles the requests waiting in `input`, one at a time.
+    private func process(_ context: ChannelHandlerContext) {
+        while case .ready = state, input.readableBytes > 0 {
+            let step = input.withUnsafeReadableBytes { Self.classify($0) }
+            switch step {
+            case .wait:
+                if input.readableBytes > Self.inputLimit {
+                    state = .closed
+                    context.close(promise: nil)
+                }
+                return
+            case .passThrough:
+                state = .passThrough
+                let rest = input
+                input = ByteBuffer()
+                context.fireChannelRead(wrapInboundOut(rest))
+                return
+            case .handOver(let length):
+                handOver(context, length)
+            case .forward(let request):
+                guard input.readableBytes >= request.length else {
+                    // A large body streams through the full path rather than being held here.
+                    if request.length > Self.bodyLimit { handOver(context, request.length) }
+                    return
+                }
+                if !forward(context, request) { handOver(context, request.length) }
+            }
+        }
+    }
+
+    /// Gives the request at the start of `input` to the full path.
+    private func handOver(_ context: ChannelHandlerContext, _ length: Int) {
+        let available = min(length, input.readableBytes)
+        let bytes = input.readSlice(length: available) ?? ByteBuffer()
+        state = available == length ? .withFullPath : .handingOver(length - available)
+        context.fireChannelRead(wrapInboundOut(bytes))
+    }
+
+    /// Reads the head at the start of `bytes`.
+    private static func classify(_ bytes: UnsafeRawBufferPointer) -> Step {
+        var bareLF = false
+        guard let headEnd = RawHTTP.headEnd(bytes, bareLF: &bareLF) else {
+            return bareLF || bytes.count > headLimit ? .passThrough : .wait
+        }
+        guard headEnd <= headLimit, let lineEnd = RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) else { return .passThrough }
+        // The request line: method, target and version, one space apart.
+        let line = 0..<(lineEnd - 1)
+        guard let methodEnd = RawHTTP.memchrIndex(UnsafeRawBufferPointer(rebasing: bytes[line]), UInt8(ascii: " "), from: 0), methodEnd > 0
+        else { return .passThrough }
+        let targetStart = methodEnd + 1
+        var targetEnd = targetStart
+        while targetEnd < line.upperBound, bytes[targetEnd] > 0x20, bytes[targetEnd] != 0x7F { targetEnd += 1 }
+        guard targetEnd > targetStart, targetEnd + 9 == line.upperBound, bytes[targetEnd] == UInt8(ascii: " "),
+            RawHTTP.equals(bytes, (targetEnd + 1)..<(targetEnd + 8), "http/1.")
+        else { return .passThrough }
+        let minor = bytes[targetEnd + 8]
+        guard minor == UInt8(ascii: "1") || minor == UInt8(ascii: "0") else { return .passThrough }
+        for index in 0..<methodEnd where !RawHTTP.isToken(bytes[index]) { return .passThrough }
+
+        var length: Int?
+        var unusualFraming = false
+        var fullPathOnly = minor != UInt8(ascii: "1")
+        var keepAlive = true
+        var requestId: Range<Int>?
+        var inferenceHeaderLength: Int?
+        var checksJSON = true
+        let well = RawHTTP.forEachField(bytes, (lineEnd + 1)..<headEnd) { name, value, _ in
+            switch name.count {
+            case 6:
+                if RawHTTP.equals(bytes, name, "expect") { fullPathOnly = true }
+            case 7:
+                if RawHTTP.equals(bytes, name, "upgrade") { unusualFraming = true }
+            case 10:
+                if RawHTTP.equals(bytes, name, "connection") {
+                    if RawHTTP.listContains(bytes, value, "close") { keepAlive = false }
+                    if RawHTTP.listContains(bytes, value, "upgrade") { unusualFraming = true }
+                }
+            case 12:
+                if RawHTTP.equals(bytes, name, "x-request-id") {
+                    if requestId == nil { requestId = value }
+                } else if RawHTTP.equals(bytes, name, "content-type") {
+                    if !value.isEmpty, !GatewayHandler.mentionsJSON(RawHTTP.text(bytes, value)) { checksJSON = false }
+                }
+            case 14:
+                if RawHTTP.equals(bytes, name, "content-length") {
+                    let parsed = RawHTTP.decimal(bytes, value)
+                    if parsed == nil || length != nil { unusualFraming = true }
+                    length = parsed
+                }
+            case 16:
+                if RawHTTP.equals(bytes, name, "content-encoding"), !value.isEmpty, !RawHTTP.equals(bytes, value, "identity") {
+                    fullPathOnly = true
+                }
+            case 17:
+                if RawHTTP.equals(bytes, name, "transfer-encoding") { unusualFraming = true }
+            case 31:
+                if RawHTTP.equals(bytes, name, "inference-header-content-length") {
+                    if inferenceHeaderLength != nil { fullPathOnly = true }
+                    inferenceHeaderLength = RawHTTP.decimal(bytes, value)
+                    if inferenceHeaderLength == nil { fullPathOnly = true }
+                }
+            default: break
+            }
+            return true
+        }
+        guard well, !unusualFraming else { return .passThrough }
+        let total = headEnd + (length ?? 0)
+        guard !fullPathOnly, let length, length > 0, RawHTTP.equals(bytes, 0..<methodEnd, "post") else { return .handOver(total) }
+        // The target: /v2/models/{endpoint}/infer, then an optional query.
+        let prefix: StaticString = "/v2/models/"
+        let prefixEnd = targetStart + prefix.utf8CodeUnitCount
+        guard prefixEnd < targetEnd, RawHTTP.equals(bytes, targetStart..<prefixEnd, prefix) else { return .handOver(total) }
+        var nameEnd = prefixEnd
+        while nameEnd < targetEnd, bytes[nameEnd] != UInt8(ascii: "/"), bytes[nameEnd] != UInt8(ascii: "?"), bytes[nameEnd] != UInt8(ascii: "%") {
+            nameEnd += 1
+        }
+        let suffix: StaticString = "/infer"
+        let suffixEnd = nameEnd + suffix.utf8CodeUnitCount
+        guard nameEnd > prefixEnd, suffixEnd <= targetEnd, RawHTTP.equals(bytes, nameEnd..<suffixEnd, suffix),
+            suffixEnd == targetEnd || bytes[suffixEnd] == UInt8(ascii: "?")
+        else { return .handOver(total) }
+        return .forward(
+            Request(
+                length: total, headEnd: headEnd, endpoint: prefixEnd..<nameEnd, query: suffixEnd..<targetEnd, requestId: requestId,
+                inferenceHeaderLength: inferenceHeaderLength, checksJSON: checksJSON, keepAlive: keepAlive))
+    }
+
+    // MARK: Forwarding
+
+    /// Routes and sends a whole inference request; false when the full path should answer it instead.
+    private func forward(_ context: ChannelHandlerContext, _ request: Request) -> Bool {
+        let start = input.readerIndex
+        guard let head = input.getSlice(at: start, length: request.headEnd),
+            let body = input.getSlice(at: start + request.headEnd, length: request.length - request.headEnd)
+        else { return false }
+        let started = NIODeadline.now()
+        let name = head.withUnsafeReadableBytes { RawHTTP.text($0, request.endpoint) }
+        let table = gateway.currentTable
+        guard let endpoint = table.endpoints[name], endpoint.routes.mirrors.isEmpty, body.readableBytes <= endpoint.maxBodyBytes else {
+            return false
+        }
+        // The body: a V2 inference request (its JSON header with the binary extension), read for a sticky
+        // field in the same pass.
+        let stickyField: String?
+        if case .jsonField(let field) = endpoint.routes.stickyKey { stickyField = field } else { stickyField = nil }
+        var jsonSticky: String?
+        if let headerLength = request.inferenceHeaderLength {
+            guard headerLength <= body.readableBytes else { return false }
+            let check = body.withUnsafeReadableBytes { JSONSyntax.v2Request(UnsafeRawBufferPointer(rebasing: $0[..<headerLength]), stickyField: stickyField) }
+            guard check.isValid else { return false }
+            jsonSticky = check.stickyValue
+        } else if request.checksJSON {
+            let check = body.withUnsafeReadableBytes { JSONSyntax.v2Request($0, stickyField: stickyField) }
+            guard check.isValid else { return false }
+            jsonSticky = check.stickyValue
+        } else if let stickyField {
+            jsonSticky = GatewayHandler.field(stickyField, in: body)
+        }
+        let requestId: String
+        if let range = request.requestId, !range.isEmpty, range.count <= 128 {
+            requestId = head.withUnsafeReadableBytes { RawHTTP.text($0, range) }
+        } else {
+            idCounter &+= 1
+            requestId = idPrefix + String(idCounter, radix: 16)
+        }
+        let lines = head.withUnsafeReadableBytes { bytes in
+            (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1
+        }
+        let sticky = jsonSticky
+        let decision: EndpointRoutes.Decision
+        do {
+            decision = try endpoint.routes.route(
+                EndpointRoutes.Request(
+                    requestId: requestId, header: { name in Self.field(name, in: head, from: lines) },
+                    cookie: { name in GatewayHandler.cookie(name, in: Self.field("Cookie", in: head, from: lines)) }, jsonField: { _ in sticky }))
+        } catch {
+            return false
+        }
+        spread &+= 1
+        guard let backend = endpoint.backend(decision.variant, spread: spread) else { return false }
+        let logs = gateway.predictions != nil
+        var features: String?
+        var unhashed: [UInt8]?
+        if logs {
+            if endpoint.featureLogging == .hashed, gateway.predictionLog != nil,
+                let bytes = GatewayHandler.hashedFeatureBytes(of: body, inferenceHeaderLength: request.inferenceHeaderLength)
+            {
+                unhashed = bytes
+            } else {
+                features = GatewayHandler.features(of: body, inferenceHeaderLength: request.inferenceHeaderLength, logging: endpoint.featureLogging)
+            }
+        }
+        let upstreamRequest = upstreamBytes(context, head: head, request: request, body: body, backend: backend, requestId: requestId)
+        current = Current(
+            length: request.length, requestId: requestId, endpoint: name, variant: decision.variant, backend: backend, started: started,
+            arrival: logs ? Date() : nil, stickyKey: decision.stickyKey, features: features, unhashedFeatures: unhashed, logs: logs,
+            keepAlive: request.keepAlive)
+        state = .forwarding
+        gateway.beginRequest()
+        let timeout = min(endpoint.timeout, gateway.upstreamTimeout)
+        if let index = upstreams.firstIndex(where: { $0.backend == backend }) {
+            let connection = upstreams[index].connection
+            if connection.isUsable, !connection.isBusy, connection.handler.send(upstreamRequest, timeout: timeout, owner: self) { return true }
+            upstreams.remove(at: index)
+            connection.channel.close(promise: nil)
+        }
+        RawUpstreamConnection.connect(to: backend, on: context.eventLoop)
+            .assumeIsolated()
+            .whenComplete { [self] result in
+                guard case .forwarding = state, let context = self.context else {
+                    if case .success(let channel) = result { channel.close(promise: nil) }
+                    return
+                }
+                if case .success(let channel) = result, let handler = try? channel.pipeline.syncOperations.handler(type: RawUpstreamHandler.self) {
+                    let connection = RawUpstreamConnection(channel: channel, handler: handler)
+                    upstreams.append((backend, connection))
+                    if handler.send(upstreamRequest, timeout: timeout, owner: self) { return }
+                }
+                // Nothing was sent: the full path answers, connecting (and retrying on the stable variant) itself.
+                gateway.endRequest()
+                state = .ready
+                handOver(context, current.length)
+                process(context)
+            }
+        return true
+    }
+
+    /// The request sent upstream: the client's header lines but for the ones the gateway sets, after a request
+    /// line with the backend's model, then `Host`, `X-Request-Id`, `Content-Length` and the body.
+    private func upstreamBytes(
+        _ context: ChannelHandlerContext, head: ByteBuffer, request: Request, body: ByteBuffer, backend: GatewayTable.Backend, requestId: String
+    ) -> ByteBuffer {
+        var out = context.channel.allocator.buffer(capacity: request.length + backend.modelName.utf8.count + backend.host.utf8.count + 96)
+        out.writeStatic("POST /v2/models/")
+        out.writeString(backend.modelName)
+        out.writeStatic("/infer")
+        head.withUnsafeReadableBytes { bytes in
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[request.query]))
+            out.writeStatic(" HTTP/1.1\r\n")
+            let first = (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1
+            var runStart = first
+            RawHTTP.forEachField(bytes, first..<request.headEnd) { name, _, line in
+                let replaced: Bool
+                switch name.count {
+                case 4: replaced = RawHTTP.equals(bytes, name, "host")
+                case 10: replaced = RawHTTP.equals(bytes, name, "connection") || RawHTTP.equals(bytes, name, "keep-alive")
+                case 12: replaced = RawHTTP.equals(bytes, name, "x-request-id")
+                case 14: replaced = RawHTTP.equals(bytes, name, "content-length")
+                default: replaced = false
+                }
+                if replaced {
+                    if runStart < line.lowerBound { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<line.lowerBound])) }
+                    runStart = line.upperBound
+                }
+                return true
+            }
+            let linesEnd = request.headEnd - 2
+            if runStart < linesEnd { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<linesEnd])) }
+        }
+        out.writeStatic("Host: ")
+        out.writeString(backend.host)
+        out.writeStatic(":")
+        out.writeString(String(backend.port))
+        out.writeStatic("\r\nX-Request-Id: ")
+        out.writeString(requestId)
+        out.writeStatic("\r\nContent-Length: ")
+        out.writeString(String(body.readableBytes))
+        out.writeStatic("\r\n\r\n")
+        var body = body
+        out.writeBuffer(&body)
+        return out
+    }
+
+    /// The first value of a header in a request head, from its first header line on.
+    static func field(_ name: String, in head: ByteBuffer, from first: Int) -> String? {
+        head.withUnsafeReadableBytes { bytes in
+            var found: String?
+            RawHTTP.forEachField(bytes, first..<bytes.count) { field, value, _ in
+                guard RawHTTP.equals(bytes, field, name: name) else { return true }
+                found = RawHTTP.text(bytes, value)
+                return false
+            }
+            return found
+        }
+    }
+
+    // MARK: Answers
+
+    func upstreamAnswered(_ upstream: RawUpstreamHandler) {
+        guard case .forwarding = state, let context else { return }
+        let micros = GatewayHandler.micros(since: current.started)
+        let status = upstream.status
+        let answer =
+            current.logs && (200..<300).contains(status)
+            ? GatewayHandler.answer(of: upstream.body, inferenceHeaderLength: upstream.inferenceHeaderLength) : InferenceJSON.Answer()
+        gateway.metrics.record(metricsSlot(current.endpoint, current.variant), micros: micros, failed: status >= 500, prediction: answer.prediction)
+        log(status: status, answer: answer)
+        gateway.counters.bump(.requests)
+        if status >= 500 { gateway.counters.bump(.errors) }
+        let keepAlive = current.keepAlive && !gateway.isDraining
+        let modelVersion = current.backend?.modelVersion ?? ""
+        var out = context.channel.allocator.buffer(capacity: upstream.head.readableBytes + upstream.body.readableBytes + 160)
+        out.writeStatic("HTTP/1.1 ")
+        upstream.head.withUnsafeReadableBytes { bytes in
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[..<upstream.statusEnd]))
+            out.writeStatic("\r\nX-Request-Id: ")
+            out.writeString(current.requestId)
+            out.writeStatic("\r\nX-Slipway-Variant: ")
+            out.writeString(current.variant)
+            out.writeStatic("\r\nX-Slipway-Model-Version: ")
+            out.writeString(modelVersion)
+            out.writeStatic("\r\n")
+            var runStart = upstream.statusEnd + 2
+            for range in upstream.dropped {
+                if runStart < range.lowerBound { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<range.lowerBound])) }
+                runStart = range.upperBound
+            }
+            if runStart < bytes.count { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart...])) }
+        }
+        out.writeStatic("Content-Length: ")
+        out.writeString(String(upstream.body.readableBytes))
+        out.writeStatic(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n")
+        var body = upstream.body
+        out.writeBuffer(&body)
+        finish(context, out, keepAlive: keepAlive)
+    }
+
+    func upstreamFailed(_ upstream: RawUpstreamHandler, timedOut: Bool, reason: String) {
+        guard case .forwarding = state, let context else { return }
+        let micros = GatewayHandler.micros(since: current.started)
+        let status: HTTPResponseStatus = timedOut ? .gatewayTimeout : .badGateway
+        let message =
+            timedOut ? "variant '\(current.variant)' did not answer in time" : "variant '\(current.variant)' failed: \(UpstreamFailure.broken(reason))"
+        upstreams.removeAll { $0.connection.handler === upstream }
+        gateway.metrics.record(metricsSlot(current.endpoint, current.variant), micros: micros, failed: true)
+        log(status: Int(status.code), answer: InferenceJSON.Answer())
+        gateway.counters.bump(.requests)
+        gateway.counters.bump(.errors)
+        let keepAlive = current.keepAlive && !gateway.isDraining
+        let body = GatewayHandler.json(["error": message])
+        var out = context.channel.allocator.buffer(capacity: body.count + 160)
+        out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nX-Request-Id: ")
+        out.writeString(current.requestId)
+        out.writeStatic("\r\nContent-Length: ")
+        out.writeString(String(body.count))
+        out.writeStatic(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n")
+        out.writeBytes(body)
+        finish(context, out, keepAlive: keepAlive)
+    }
+
+    /// Writes an answer and moves on to the next request (or closes the connection after the answer).
+    private func finish(_ context: ChannelHandlerContext, _ answer: ByteBuffer, keepAlive: Bool) {
+        input.moveReaderIndex(forwardBy: min(current.length, input.readableBytes))
+        current.unhashedFeatures = nil
+        current.features = nil
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
+            gateway.endRequest()
+            state = .ready
+            process(context)
+        } else {
+            state = .closed
+            context.writeAndFlush(wrapOutboundOut(answer)).assumeIsolated().whenComplete { [gateway] _ in
+                gateway.endRequest()
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// Hands the record of the answer to the prediction log, if one is installed.
+    private func log(status: Int, answer: InferenceJSON.Answer) {
+        guard let sink = gateway.predictions else { return }
+        let record = PredictionRecord(
+            requestId: current.requestId, timestamp: current.arrival ?? Date(), endpoint: current.endpoint, variant: current.variant,
+            modelVersion: current.backend?.modelVersion ?? "", stickyKey: current.stickyKey, kind: .primary, features: current.features,
+            prediction: answer.prediction, confidence: answer.confidence, latencyMs: Double(GatewayHandler.micros(since: current.started)) / 1000,
+            status: status)
+        if let bytes = current.unhashedFeatures, let log = gateway.predictionLog {
+            log.record(record, hashing: bytes)
+        } else {
+            sink.record(record)
+        }
+    }
+
+    /// The metrics slot of an endpoint's variant, from this connection's few recent ones when it is there.
+    private func metricsSlot(_ endpoint: String, _ variant: String) -> LiveMetrics.Slot {
+        for slot in metricSlots where slot.variant == variant && slot.endpoint == endpoint { return slot }
+        let slot = gateway.metrics.slot(endpoint: endpoint, variant: variant)
+        if metricSlots.count >= 8 { metricSlots.removeFirst() }
+        metricSlots.append(slot)
+        return slot
+    }
+}
