@@ -151,20 +151,65 @@ enum CacheGlobs {
             if negated { excludes.append(regex) } else { includes.append(regex) }
         }
         guard !includes.isEmpty else { return [] }
+        // Walk only below each include pattern's literal folder prefix (`data/raw` of `data/raw/**/*.csv`),
+        // not the whole workspace.
         let root = workspace.standardizedFileURL.path
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
-        var found: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            if relative == ".git" || relative == ".slipway" {
-                enumerator.skipDescendants()
-                continue
+        var starts: [String] = []
+        for raw in patterns {
+            var pattern = raw.trimmingCharacters(in: .whitespaces)
+            guard !pattern.isEmpty, !pattern.hasPrefix("!") else { continue }
+            while pattern.hasPrefix("./") { pattern.removeFirst(2) }
+            while pattern.hasSuffix("/") { pattern.removeLast() }
+            var literal: [Substring] = []
+            for component in pattern.split(separator: "/") {
+                if component.contains(where: { "*?[".contains($0) }) { break }
+                literal.append(component)
             }
-            guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular else { continue }
+            starts.append(literal.joined(separator: "/"))
+        }
+        starts = Array(Set(starts)).sorted()
+        starts = starts.filter { start in !starts.contains { other in other != start && (other.isEmpty || start.hasPrefix(other + "/")) } }
+        var found: [String] = []
+        func consider(_ relative: String) {
             let range = NSRange(relative.startIndex..., in: relative)
             guard includes.contains(where: { $0.firstMatch(in: relative, range: range) != nil }),
                 !excludes.contains(where: { $0.firstMatch(in: relative, range: range) != nil })
-            else { continue }
+            else { return }
             found.append(relative)
+        }
+        func walk(_ relative: String) {
+            let path = relative.isEmpty ? root : root + "/" + relative
+            guard let directory = opendir(path) else { return }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                    String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if name == "." || name == ".." { continue }
+                if relative.isEmpty, name == ".git" || name == ".slipway" { continue }
+                let child = relative.isEmpty ? name : relative + "/" + name
+                var type = Int32(entry.pointee.d_type)
+                if type == Int32(DT_UNKNOWN) {
+                    var info = stat()
+                    guard lstat(root + "/" + child, &info) == 0 else { continue }
+                    type = (info.st_mode & S_IFMT) == S_IFDIR ? Int32(DT_DIR) : (info.st_mode & S_IFMT) == S_IFREG ? Int32(DT_REG) : Int32(DT_LNK)
+                }
+                if type == Int32(DT_DIR) {
+                    walk(child)
+                } else if type == Int32(DT_REG) {
+                    consider(child)
+                }
+            }
+        }
+        for start in starts {
+            if start.split(separator: "/").first.map({ $0 == ".git" || $0 == ".slipway" }) == true { continue }
+            var info = stat()
+            guard lstat(start.isEmpty ? root : root + "/" + start, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                walk(start)
+            } else if (info.st_mode & S_IFMT) == S_IFREG {
+                consider(start)
+            }
         }
         return found.sorted()
     }

@@ -48,8 +48,26 @@ public struct FileRunStore: RunStore {
         }
     }
 
+    /// The next number of a workflow's runs, from a counter file per workflow (`runs/.numbers/<workflow>`)
+    /// changed under an exclusive lock; the first time, it starts after the highest number stored.
     public func nextRunNumber(workflow: String) throws -> Int {
-        (try list().filter { $0.workflow == workflow }.map(\.runNumber).max() ?? 0) + 1
+        let folder = root.appendingPathComponent(".numbers")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(workflow.slug).path
+        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw RunStoreError("cannot open the run counter \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { throw RunStoreError("cannot lock the run counter \(path)") }
+        defer { flock(fd, LOCK_UN) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = pread(fd, &buffer, buffer.count, 0)
+        let text = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        let last = try Int(text) ?? (list().filter { $0.workflow == workflow }.map(\.runNumber).max() ?? 0)
+        let next = Array("\(last + 1)\n".utf8)
+        guard ftruncate(fd, 0) == 0, pwrite(fd, next, next.count, 0) == next.count else {
+            throw RunStoreError("cannot update the run counter \(path)")
+        }
+        return last + 1
     }
 
     public func save(_ record: RunRecord) throws {
