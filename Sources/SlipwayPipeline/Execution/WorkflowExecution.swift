@@ -351,7 +351,7 @@ public final class WorkflowExecution: Sendable {
         contexts["secrets"] = nil
         contexts["needs"] = .object(needs)
         let context = ExpressionContext(
-            contexts: contexts, status: ExecutionStatus(failed: failedChain, cancelled: cancelled),
+            contexts: contexts, status: ExecutionStatus(failed: failedChain, cancelled: cancelled, incomplete: !succeededChain),
             hashFiles: run.hashFiles(workspace: run.configuration.project))
         if conditionUsesStatusFunction(job.condition) {
             do {

@@ -106,14 +106,18 @@ public struct ExecutionStatus: Sendable, Equatable {
     public var failed: Bool
     /// The run was cancelled.
     public var cancelled: Bool
+    /// Something the condition depends on did not succeed without having failed (a needed job was
+    /// skipped): `success()` is false, `failure()` stays false.
+    public var incomplete: Bool
 
-    public init(failed: Bool = false, cancelled: Bool = false) {
+    public init(failed: Bool = false, cancelled: Bool = false, incomplete: Bool = false) {
         self.failed = failed
         self.cancelled = cancelled
+        self.incomplete = incomplete
     }
 
-    /// `success()`: nothing before failed and the run was not cancelled.
-    public var isSuccess: Bool { !failed && !cancelled }
+    /// `success()`: everything before succeeded and the run was not cancelled.
+    public var isSuccess: Bool { !failed && !cancelled && !incomplete }
 }
 
 /// An expression that does not parse or cannot be evaluated.
