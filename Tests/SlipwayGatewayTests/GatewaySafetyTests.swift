@@ -275,11 +275,11 @@ import Testing
     }
 
     @Test func stoppingLetsRequestsInFlightFinishThenClosesConnections() async throws {
-        // The backend takes 20 s, so that stop() begins while the request is in flight even when a busy machine
-        // keeps this task from running for seconds; the grace period outlasts it.
-        let backend = try await TestBackend(name: "stable", delay: .seconds(20))
-        // A long idle timeout: the connection is closed by stop(), not for being idle.
-        let (gateway, port) = try await Self.gateway(backendPort: backend.port, idle: .seconds(60))
+        // The backend takes 90 s, so that stop() begins while the request is in flight even when a busy machine
+        // keeps this task from running for tens of seconds; the grace period outlasts it.
+        let backend = try await TestBackend(name: "stable", delay: .seconds(90))
+        // A long idle timeout: the connection is closed by stop(), not for being idle; the backend timeout outlasts the backend.
+        let (gateway, port) = try await Self.gateway(backendPort: backend.port, timeout: .seconds(150), idle: .seconds(60))
         let body = #"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}"#
         let client = try await RawClient(
             port: port, sending: "POST /v2/models/churn/infer HTTP/1.1\r\nHost: gateway\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")

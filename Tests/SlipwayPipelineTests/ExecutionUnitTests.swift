@@ -160,7 +160,9 @@ struct ExecutionUnitTests {
     @Test("a step process is stopped at its deadline with its whole process group")
     func processTimeout() async throws {
         let process = StepProcess(
-            argv: ["/bin/sh", "-c", "sleep 60 & echo \"background $!\"; sleep 30"], environment: ["PATH": "/usr/bin:/bin"], directory: "/",
+            // Long sleeps: on a busy machine the step's task may not run for tens of seconds, and the timeout must still be
+            // what ends the step.
+            argv: ["/bin/sh", "-c", "sleep 900 & echo \"background $!\"; sleep 600"], environment: ["PATH": "/usr/bin:/bin"], directory: "/",
             deadline: .now + .milliseconds(800), grace: .milliseconds(200))
         var output = Data()
         let end = try await process.run(shouldInterrupt: { false }, onStart: { _ in }, output: { output.append($0) })

@@ -134,6 +134,45 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Runs the CLI as a child process like ``runCLI(_:in:environment:stdin:)``, waiting for it without holding a
+/// thread of the shared pool (other tests keep running on a busy two-core machine).
+func runCLIAsync(_ arguments: [String], in folder: URL, environment: [String: String] = [:], stdin: Data? = nil) async throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
+    let process = Process()
+    process.executableURL = slipwayExecutable()
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    var env = ProcessInfo.processInfo.environment
+    for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_CONFIG", "SLIPWAY_DATA_DIR", "SLIPWAY_PORT"] { env[key] = nil }
+    env.merge(environment) { $1 }
+    process.environment = env
+    let out = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).out")
+    let err = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).err")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(at: out)
+        try? FileManager.default.removeItem(at: err)
+    }
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    if let stdin {
+        let input = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).in")
+        try stdin.write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        process.standardInput = try FileHandle(forReadingFrom: input)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
+    try process.run()
+    while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+    process.waitUntilExit()
+    return (
+        process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+    )
+}
+
 /// Runs the CLI as a child process and returns its exit status, stdout and stderr.
 func runCLI(_ arguments: [String], in folder: URL, environment: [String: String] = [:], stdin: Data? = nil) throws -> (
     status: Int32, stdout: String, stderr: String
