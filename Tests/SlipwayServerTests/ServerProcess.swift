@@ -134,78 +134,64 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// A `slipway` child process with its output captured in files of the folder it runs in.
+private struct CLIChild {
+    let process = Process()
+    let out: URL
+    let err: URL
+    private var scratch: [URL]
+
+    init(_ arguments: [String], in folder: URL, environment: [String: String], stdin: Data?) throws {
+        process.executableURL = slipwayExecutable()
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var env = ProcessInfo.processInfo.environment
+        for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_CONFIG", "SLIPWAY_DATA_DIR", "SLIPWAY_PORT"] { env[key] = nil }
+        env.merge(environment) { $1 }
+        process.environment = env
+        out = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).out")
+        err = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).err")
+        scratch = [out, err]
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        if let stdin {
+            let input = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).in")
+            scratch.append(input)
+            try stdin.write(to: input)
+            process.standardInput = try FileHandle(forReadingFrom: input)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+    }
+
+    /// The exit status and output of the finished process; the capture files are removed.
+    func result() -> (status: Int32, stdout: String, stderr: String) {
+        process.waitUntilExit()
+        defer { for url in scratch { try? FileManager.default.removeItem(at: url) } }
+        return (
+            process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        )
+    }
+}
+
 /// Runs the CLI as a child process like ``runCLI(_:in:environment:stdin:)``, waiting for it without holding a
 /// thread of the shared pool (other tests keep running on a busy two-core machine).
 func runCLIAsync(_ arguments: [String], in folder: URL, environment: [String: String] = [:], stdin: Data? = nil) async throws -> (
     status: Int32, stdout: String, stderr: String
 ) {
-    let process = Process()
-    process.executableURL = slipwayExecutable()
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    var env = ProcessInfo.processInfo.environment
-    for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_CONFIG", "SLIPWAY_DATA_DIR", "SLIPWAY_PORT"] { env[key] = nil }
-    env.merge(environment) { $1 }
-    process.environment = env
-    let out = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).out")
-    let err = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    if let stdin {
-        let input = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).in")
-        try stdin.write(to: input)
-        defer { try? FileManager.default.removeItem(at: input) }
-        process.standardInput = try FileHandle(forReadingFrom: input)
-    } else {
-        process.standardInput = FileHandle.nullDevice
-    }
-    try process.run()
-    while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-    process.waitUntilExit()
-    return (
-        process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-    )
+    let child = try CLIChild(arguments, in: folder, environment: environment, stdin: stdin)
+    try child.process.run()
+    while child.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+    return child.result()
 }
 
 /// Runs the CLI as a child process and returns its exit status, stdout and stderr.
 func runCLI(_ arguments: [String], in folder: URL, environment: [String: String] = [:], stdin: Data? = nil) throws -> (
     status: Int32, stdout: String, stderr: String
 ) {
-    let process = Process()
-    process.executableURL = slipwayExecutable()
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    var env = ProcessInfo.processInfo.environment
-    for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_CONFIG", "SLIPWAY_DATA_DIR", "SLIPWAY_PORT"] { env[key] = nil }
-    env.merge(environment) { $1 }
-    process.environment = env
-    let out = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).out")
-    let err = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    if let stdin {
-        let input = folder.appendingPathComponent(".cli-\(UUID().uuidString.prefix(8)).in")
-        try stdin.write(to: input)
-        defer { try? FileManager.default.removeItem(at: input) }
-        process.standardInput = try FileHandle(forReadingFrom: input)
-    } else {
-        process.standardInput = FileHandle.nullDevice
-    }
-    try process.run()
-    process.waitUntilExit()
-    return (
-        process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-    )
+    let child = try CLIChild(arguments, in: folder, environment: environment, stdin: stdin)
+    try child.process.run()
+    return child.result()
 }

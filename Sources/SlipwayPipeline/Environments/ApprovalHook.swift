@@ -22,11 +22,10 @@ public struct ApprovalHook: JobStartHook {
         guard let environment = try environments.get(name) else { return .run }
         if let branches = environment.branches {
             guard let branch = job.branch, FilterPattern.includes(branches, branch) else {
-                throw CacheError(
-                    "branch '\(job.branch ?? "(none)")' may not deploy to environment '\(name)' (allowed: \(branches.joined(separator: ", ")))")
+                throw GenericError(
+                    .permissionDenied, "branch '\(job.branch ?? "(none)")' may not deploy to environment '\(name)' (allowed: \(branches.joined(separator: ", ")))")
             }
         }
-        var approvedAt = Date()
         var requestedAt = Date()
         if environment.requiresApproval {
             let request = try book.request(run: job.runID, environment: name, job: job.key, requestedBy: job.actor)
@@ -36,7 +35,7 @@ public struct ApprovalHook: JobStartHook {
                     + "slipway approve \(job.runID) --env \(name)")
             while true {
                 guard let current = try book.get(run: job.runID, environment: name) else {
-                    throw CacheError("the approval request of run \(job.runID) for '\(name)' disappeared")
+                    throw GenericError(.failedPrecondition, "the approval request of run \(job.runID) for '\(name)' disappeared")
                 }
                 switch current.state {
                 case .pending:
@@ -45,15 +44,13 @@ public struct ApprovalHook: JobStartHook {
                     continue
                 case .rejected:
                     let comment = current.comment.map { ": \($0)" } ?? ""
-                    throw CacheError("the deployment to \(name) was rejected by \(current.reviewer ?? "a reviewer")\(comment)")
+                    throw GenericError(.failedPrecondition, "the deployment to \(name) was rejected by \(current.reviewer ?? "a reviewer")\(comment)")
                 case .approved:
-                    approvedAt = current.decidedAt ?? Date()
                     job.log("approved by \(current.reviewer ?? "a reviewer")\(current.comment.map { ": \($0)" } ?? "")")
                 }
                 break
             }
         }
-        _ = approvedAt
         let ready = requestedAt.addingTimeInterval(TimeInterval(environment.waitTimerSeconds))
         if ready > Date() {
             job.log("wait timer of \(name): starting at \(Timestamp.format(ready))")
