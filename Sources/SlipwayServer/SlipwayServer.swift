@@ -61,6 +61,7 @@ public enum SlipwayServer {
             backends: { gateway?.backendSupervisor?.status(endpoint: $0) }
         ).addRoutes(to: v1)
         RolloutRoutes(service: RolloutService.make(services, gateway: gateway)).addRoutes(to: v1)
+        RunnerRoutes(queue: RunnerQueue()).addRoutes(to: v1)
         MLflowController(registry: services.registry).addRoutes(to: router.group("api/2.0/mlflow"))
         MLflowController(registry: services.registry).addRoutes(to: router.group("ajax-api/2.0/mlflow"))
         return router

@@ -16,7 +16,7 @@ struct Slipway: AsyncParsableCommand {
             DemoCommand.self, ServerCommand.self, ModelsCommand.self, VersionsCommand.self, AliasCommand.self, StageCommand.self,
             SearchCommand.self, AuditCommand.self, TokenCommand.self, EndpointsCommand.self, DeployCommand.self, TrafficCommand.self,
             PredictionsCommand.self, TrainCommand.self, EvaluateCommand.self, ServeModelCommand.self,
-            StatsCommand.self, RolloutCommand.self, DataCommand.self, DatasetsCommand.self, RunCommand.self, RunsCommand.self, SecretCommand.self, EnvironmentCommand.self, ApproveCommand.self,
+            StatsCommand.self, RolloutCommand.self, DataCommand.self, DatasetsCommand.self, RunCommand.self, RunsCommand.self, RunnerCommand.self, SecretCommand.self, EnvironmentCommand.self, ApproveCommand.self,
         ]
     )
 }

@@ -150,7 +150,9 @@ struct ExecutionRunTests {
                 runs-on: [self-hosted, gpu]
                 environment: production
                 steps:
-                  - run: echo "one on $RUNNER_NAME"
+                  - run: |
+                      echo "one on $RUNNER_NAME"
+                      sleep 1
               two:
                 runs-on: [self-hosted, cuda12]
                 steps:

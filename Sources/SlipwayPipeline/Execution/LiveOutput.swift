@@ -5,6 +5,7 @@ import Synchronization
 /// reasons and timings. Colours only when the output is a terminal.
 public final class LiveOutput: Sendable {
     private let handle: FileHandle?
+    private let sink: (@Sendable (String) -> Void)?
     private let colors: Bool
     /// Whether `::debug::` lines are shown.
     public let verbose: Bool
@@ -13,6 +14,7 @@ public final class LiveOutput: Sendable {
     /// Output to `handle` (nil: nothing is shown).
     public init(handle: FileHandle?, verbose: Bool = false, colors: Bool? = nil) {
         self.handle = handle
+        self.sink = nil
         self.verbose = verbose
         if let colors {
             self.colors = colors
@@ -21,6 +23,14 @@ public final class LiveOutput: Sendable {
         } else {
             self.colors = false
         }
+    }
+
+    /// Every line, without colours, to `sink` (a remote runner streams them to the run).
+    public init(verbose: Bool = false, sink: @escaping @Sendable (String) -> Void) {
+        self.handle = nil
+        self.sink = sink
+        self.verbose = verbose
+        self.colors = false
     }
 
     /// Nothing shown.
@@ -48,7 +58,7 @@ public final class LiveOutput: Sendable {
         write("\(paint(job, .bold)) | \(style.map { paint(text, $0) } ?? text)")
     }
 
-    /// A run-level note.
+    /// A run-level note, or a line a remote runner streamed.
     func note(_ text: String) { write(text) }
 
     /// The conclusion word in its colour.
@@ -62,6 +72,10 @@ public final class LiveOutput: Sendable {
     }
 
     private func write(_ text: String) {
+        if let sink {
+            lock.withLock { _ in sink(text) }
+            return
+        }
         guard let handle else { return }
         lock.withLock { _ in try? handle.write(contentsOf: Data((text + "\n").utf8)) }
     }

@@ -37,6 +37,11 @@ public struct RunConfiguration: Sendable {
     /// The secrets of a deployment environment, read when a job that names it may start (after its
     /// approval); they add to and override `secrets` for that job only.
     public var environmentSecrets: (@Sendable (String) throws -> [String: String])?
+    /// Remote runners (`slipway run --server URL`): a job whose `runs-on` labels no local runner has goes to them, and
+    /// waits, visibly, until one that has all of them is free. Nil: such a job fails at once.
+    public var dispatcher: (any JobDispatcher)?
+    /// Run every job on remote runners, none on this machine (`slipway run --remote-only`); needs `dispatcher`.
+    public var remoteOnly = false
 
     public init(
         project: URL, dataDir: URL, event: String = "push", inputs: [String: String] = [:], secrets: [String: String] = [:],

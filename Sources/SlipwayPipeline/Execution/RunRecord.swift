@@ -88,6 +88,9 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var outputs: [String: String]
     /// Whether the job's result came from the cache instead of running.
     public var cached: Bool
+    /// The run whose result this job took instead of running (`slipway runs rerun --failed`); nil when it ran.
+    /// Absent from records written before reruns existed.
+    public var reusedFrom: String?
     /// `environment:` name, when the job has one.
     public var environment: String?
     /// The runner that ran it.
@@ -134,6 +137,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var annotations: [Annotation]
     /// Why the run could not start or failed as a whole (masked).
     public var error: String?
+    /// The run this one reruns (`slipway runs rerun`); nil for a run started by `slipway run`.
+    /// Absent from records written before reruns existed.
+    public var rerunOf: String?
     public var startedAt: Date
     public var finishedAt: Date?
 

@@ -1,4 +1,5 @@
 public import Foundation
+import SlipwayCore
 import Synchronization
 import Yams
 
@@ -451,11 +452,12 @@ public final class WorkflowExecution: Sendable {
             return await fail(error.message)
         }
         if let environmentName { await run.recorder.updateJob(key) { $0.environment = environmentName } }
-        guard run.pool.canRun(labels) else {
+        let runsHere = !run.configuration.remoteOnly && run.pool.canRun(labels)
+        guard runsHere || run.configuration.dispatcher != nil else {
             let have = run.pool.runners.map { "\($0.name): \($0.labels.sorted().joined(separator: ", "))" }.joined(separator: "; ")
             return await fail(
                 "No runner has all the labels [\(labels.joined(separator: ", "))] of runs-on (\(have)); add a label to the local runner "
-                    + "with --label, or change runs-on")
+                    + "with --label, change runs-on, or start a runner with those labels (`slipway runner --labels …`) and run with --server")
         }
 
         // Environment: workflow env (github, secrets, inputs, vars), then job env (adding needs, strategy, matrix, job, runner).
@@ -533,6 +535,22 @@ public final class WorkflowExecution: Sendable {
             do { try loadEnvironmentSecrets() } catch { return await fail(masker.mask("\(error)")) }
         }
 
+        // A remote runner, when no local one has the labels.
+        if !runsHere, let dispatcher = run.configuration.dispatcher {
+            var outcome = await runRemote(
+                job, key: key, name: displayName, leg: leg, needs: needs, strategy: strategy, contexts: contexts, jobEnv: jobEnv, labels: labels,
+                timeout: timeout, environmentName: environmentName, scope: scope, dispatcher: dispatcher, run: run)
+            // The job's files are on the runner, not here: nothing local to store in the job cache.
+            for hook in ranHooks where !(hook is JobCacheHook) {
+                await hook.afterFinish(hookContext, conclusion: outcome.conclusion, outputs: outcome.outputs, secretValues: secretValues)
+            }
+            if outcome.conclusion == .failure && continueOnError {
+                outcome.outcome = .failure
+                outcome.conclusion = .success
+            }
+            return await finish(outcome)
+        }
+
         // A runner slot.
         var runner: (any PipelineRunner)?
         var announced = false
@@ -578,5 +596,88 @@ public final class WorkflowExecution: Sendable {
             outcome.conclusion = .success
         }
         return await finish(outcome)
+    }
+
+    /// Runs a leg on a remote runner through the dispatcher: the runner's lines are shown and its step logs written as
+    /// they stream in; its steps, summary, annotations and artifacts join the run's record when it ends.
+    private func runRemote(
+        _ job: Job, key: String, name: String, leg: ExpressionObject, needs: ExpressionValue, strategy: ExpressionValue,
+        contexts: [String: ExpressionValue], jobEnv: [(name: String, value: String)], labels: [String], timeout: Double, environmentName: String?,
+        scope: CancelScope, dispatcher: any JobDispatcher, run: RunEnvironment
+    ) async -> JobOutcome {
+        var secrets: [String: String] = [:]
+        if case .object(let object) = contexts["secrets"] ?? .null {
+            for entry in object.entries { secrets[entry.key] = entry.value.text }
+        }
+        let artifactFolder = run.runFolder.appendingPathComponent("artifacts")
+        var artifacts: [ArtifactIndex] = []
+        for file in ((try? FileManager.default.contentsOfDirectory(atPath: artifactFolder.path)) ?? []).sorted()
+        where file.hasSuffix(".json") && !file.hasPrefix(".") {
+            if let data = FileManager.default.contents(atPath: artifactFolder.appendingPathComponent(file).path),
+                let index = try? SlipwayJSON.decoder().decode(ArtifactIndex.self, from: data)
+            {
+                artifacts.append(index)
+            }
+        }
+        let payload = RemoteJob(
+            runID: run.runID, runNumber: run.runNumber, key: key, name: name, jobId: job.id, workflowFile: workflow.file,
+            workflowSource: workflow.source, event: run.configuration.event, inputs: run.configuration.inputs,
+            inputsContext: ExpressionValue.object(run.inputs).jsonText(), secrets: secrets, vars: run.vars, git: GitSnapshot(run.git),
+            actor: run.actor, verbose: run.configuration.verbose,
+            cancelGraceMilliseconds: Int64(run.configuration.cancelGrace.components.seconds * 1000)
+                + Int64(run.configuration.cancelGrace.components.attoseconds / 1_000_000_000_000_000),
+            needs: needs.jsonText(), strategy: strategy.jsonText(), matrix: ExpressionValue.object(leg).jsonText(),
+            env: jobEnv.map { RemoteJob.EnvPair(name: $0.name, value: $0.value) }, timeoutMinutes: timeout, environment: environmentName,
+            workspace: nil, artifacts: artifacts)
+        let output = self.output
+        let masker = run.masker
+        let recorder = run.recorder
+        let store = run.store
+        let runID = run.runID
+        do {
+            // GitHub-hosted runner names stand for their OS on self-hosted runners (`ubuntu-latest` → `linux`).
+            var remoteLabels: [String] = []
+            for label in labels.map({ $0.lowercased() }) {
+                let mapped =
+                    label.hasPrefix("ubuntu-") ? "linux" : label.hasPrefix("macos-") ? "macos" : label.hasPrefix("windows-") ? "windows" : label
+                if !remoteLabels.contains(mapped) { remoteLabels.append(mapped) }
+            }
+            let result = try await dispatcher.run(
+                payload, labels: remoteLabels,
+                update: { update in
+                    switch update {
+                    case .waiting(let reason):
+                        output.job(key, reason, style: .dim)
+                        await recorder.updateJob(key) { $0.waitingReason = reason }
+                    case .started(let runner):
+                        output.job(key, "started on remote runner \(runner)\(environmentName.map { " (environment \($0))" } ?? "")", style: .bold)
+                        await recorder.updateJob(key) {
+                            $0.state = .inProgress
+                            $0.waitingReason = nil
+                            $0.runner = runner
+                            $0.startedAt = Date()
+                        }
+                    case .event(let event):
+                        if let line = event.console { output.note(masker.mask(line)) }
+                        if let path = event.log, let text = event.text { try? store.appendLog(run: runID, path: path, text: masker.mask(text)) }
+                    }
+                }, isCancelled: { scope.isCancelled })
+            await recorder.updateJob(key) {
+                $0.steps = result.steps
+                $0.summary = masker.mask(result.summary)
+                $0.runner = result.runner
+            }
+            await recorder.annotate(result.annotations)
+            try? FileManager.default.createDirectory(at: artifactFolder, withIntermediateDirectories: true)
+            for artifact in result.artifacts where !artifact.name.contains("/") && !artifact.name.hasPrefix(".") && !artifact.name.isEmpty {
+                if let data = try? SlipwayJSON.encoder().encode(artifact) {
+                    try? data.write(to: artifactFolder.appendingPathComponent("\(artifact.name).json"), options: .atomic)
+                }
+            }
+            return JobOutcome(conclusion: result.conclusion, outcome: result.outcome, outputs: result.outputs, error: result.error)
+        } catch {
+            if scope.isCancelled { return JobOutcome(conclusion: .cancelled, outcome: .cancelled, outputs: [:]) }
+            return JobOutcome(conclusion: .failure, outcome: .failure, outputs: [:], error: "remote runner: \(error)")
+        }
     }
 }

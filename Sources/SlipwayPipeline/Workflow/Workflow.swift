@@ -28,6 +28,8 @@ public struct Workflow: Sendable {
     public var concurrency: ConcurrencySpec?
     /// The jobs in file order.
     public var jobs: [Job]
+    /// The file's text as parsed (sent to remote runners, which parse it again); empty for a workflow built in code.
+    public var source: String = ""
 
     public init(
         file: String, name: String? = nil, runName: String? = nil, triggers: WorkflowTriggers = WorkflowTriggers(),

@@ -51,7 +51,8 @@ public enum WorkflowParser {
             throw WorkflowErrors(reader.diagnostics)
         }
         let builder = WorkflowBuilder(reader: reader)
-        let workflow = builder.workflow(root, file: file)
+        var workflow = builder.workflow(root, file: file)
+        workflow?.source = source
         let diagnostics = reader.diagnostics
         guard diagnostics.isEmpty, let workflow else {
             let sorted = diagnostics.enumerated().sorted {

@@ -17,6 +17,7 @@ extension DemoCommand {
         }
         var project: String
         var runs: [RunOutline]
+        var remote: RunnerSummary
     }
 
     func pipelineStory(dataURL: URL, examples: URL) async throws -> PipelineSummary {
@@ -106,8 +107,9 @@ extension DemoCommand {
         if let line = promoted.split(separator: "\n").first(where: { $0.contains("registry token") }) {
             say("The production job's log (the environment's secret is masked): \(line.trimmingCharacters(in: .whitespaces))")
         }
+        let remote = try await runnerStory(project: project, projectData: projectData, dataURL: dataURL, environment: environment)
         say("Try it yourself: cd \(project.path) && swift run slipway runs list")
-        return PipelineSummary(project: project.path, runs: outlines)
+        return PipelineSummary(project: project.path, runs: outlines, remote: remote)
     }
 
     static func git(_ arguments: [String], in folder: URL) throws {

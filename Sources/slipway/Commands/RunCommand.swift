@@ -29,22 +29,12 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The workflow: a file name, a path or its name:.") var workflow: String?
     @Option(name: .long, help: "The event: push or workflow_dispatch.") var event: String = "push"
     @Option(name: .long, help: "A workflow_dispatch input, name=value (repeatable).") var input: [String] = []
-    @Option(name: .long, help: "A secret whose value is in the environment variable of that name (repeatable).") var secret: [String] = []
-    @Option(name: .long, help: "Jobs run at once on this machine (default: the number of cores).") var parallel: Int?
-    @Option(name: .long, help: "A label added to the local runner's detected ones (repeatable).") var label: [String] = []
-    @Option(name: .long, help: "Seconds between SIGINT and SIGKILL when a step is cancelled.") var cancelGrace: Double = 7.5
-    @Flag(name: .long, help: "Show ::debug:: lines.") var verbose = false
-    @Flag(name: .long, help: "Neither use nor store cached job results (jobs with cache:).") var noCache = false
-    @Option(name: .long, help: "Run this job even when its cached result matches (a job id or leg name; repeatable).") var force: [String] = []
+    @OptionGroup var options: RunOptions
 
     func run() async throws {
         try await Output.run(json: global.json) {
             guard ["push", "workflow_dispatch"].contains(event) else {
                 throw GenericError(.invalidArgument, "--event must be push or workflow_dispatch, not '\(event)'")
-            }
-            if let parallel, parallel < 1 { throw GenericError(.invalidArgument, "--parallel must be at least 1") }
-            guard cancelGrace >= 0, cancelGrace.isFinite else {
-                throw GenericError(.invalidArgument, "--cancel-grace must be a number of seconds ≥ 0")
             }
             var inputs: [String: String] = [:]
             for pair in input {
@@ -53,20 +43,8 @@ struct RunCommand: AsyncParsableCommand {
                 }
                 inputs[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
-            let environment = ProcessInfo.processInfo.environment
-            var secrets: [String: String] = [:]
-            for (name, value) in environment where name.hasPrefix("SLIPWAY_SECRET_") && name.count > 15 {
-                secrets[String(name.dropFirst(15))] = value
-            }
-            for name in secret {
-                guard let value = environment[name] else {
-                    throw GenericError(.invalidArgument, "--secret \(name): the environment variable \(name) is not set (export it first)")
-                }
-                secrets[name] = value
-            }
-            let project = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            var dataDir = try global.configuration().dataDir
-            if !dataDir.path.hasPrefix("/") { dataDir = project.appendingPathComponent(dataDir.path) }
+            let setup = try RunSetup(global: global, options: options)
+            let project = setup.project
             let catalog = WorkflowCatalog.load(project: project)
             var selected: [Workflow] = []
             if let workflow {
@@ -94,50 +72,13 @@ struct RunCommand: AsyncParsableCommand {
                     return
                 }
             }
-            // Stored secrets (`slipway secret set`) first; the environment's override them.
-            var secretStore: SecretStore?
-            if FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("secrets").path) || environment["SLIPWAY_MASTER_KEY"] != nil {
-                let store = try SecretStore.open(dataDir: dataDir)
-                secretStore = store
-                secrets = try store.values().merging(secrets) { _, given in given }
-            }
-            let storedSecrets = secretStore
-            let environmentSecrets: @Sendable (String) throws -> [String: String] = { name in
-                guard let secretStore = storedSecrets else { return [:] }
-                let repository = try secretStore.values()
-                return try secretStore.values(environment: name).filter { repository[$0.key] != $0.value }
-            }
-            let hooks: [any JobStartHook] = [
-                ApprovalHook(dataDir: dataDir), try JobCacheHook(dataDir: dataDir, enabled: !noCache, force: Set(force)),
-            ]
-            // Steps find this slipway first on PATH, as the workflow's `slipway …` commands and actions expect.
-            var baseEnvironment = environment
-            let executable = Self.executable()
-            baseEnvironment["PATH"] = executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
-            let live = LiveOutput(handle: global.json ? .standardError : .standardOutput, verbose: verbose)
-            let store = FileRunStore(dataDir: dataDir)
-            let signals = SignalCancellation()
+            let launcher = try setup.launcher()
             var summaries: [RunSummary] = []
             for workflow in selected {
-                if signals.cancelled { break }
-                var configuration = RunConfiguration(
-                    project: project, dataDir: dataDir, event: event, inputs: inputs, secrets: secrets, parallelism: parallel, extraLabels: label,
-                    cancelGrace: .milliseconds(Int64(cancelGrace * 1000)), verbose: verbose, actions: .slipway(executable: executable, dataDir: dataDir),
-                    hooks: hooks, baseEnvironment: baseEnvironment)
-                configuration.environmentSecrets = environmentSecrets
-                let execution = WorkflowExecution(workflow: workflow, configuration: configuration, store: store, output: live)
-                signals.current = execution
-                let record: RunRecord
-                do {
-                    record = try await execution.run()
-                } catch let error as PlanError {
-                    throw GenericError(.invalidArgument, error.description)
-                } catch let error as DispatchInputs.InputError {
-                    throw GenericError(.invalidArgument, error.description)
-                }
-                summaries.append(RunSummary(record))
+                if launcher.cancelled { break }
+                summaries.append(RunSummary(try await launcher.run(workflow, event: event, inputs: inputs)))
             }
-            signals.stop()
+            launcher.stop()
             let conclusion: Conclusion =
                 summaries.contains { $0.conclusion == .cancelled }
                 ? .cancelled
@@ -152,10 +93,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// This program's own executable (for steps and actions that run `slipway`).
-    static func executable() -> URL {
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    }
+    static func executable() -> URL { RunSetup.executable() }
 
     /// `--json` when several workflows ran.
     struct MultipleRuns: Encodable {

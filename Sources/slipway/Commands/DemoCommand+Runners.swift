@@ -1,0 +1,109 @@
+import Foundation
+import SlipwayCore
+import SlipwayPipeline
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The remote-runner part of the demo: a control plane (`slipway server`) and a runner labelled `gpu`
+/// (`slipway runner --labels gpu --ephemeral`) as real processes; the example's gpu-train workflow
+/// trains on the runner and validates and evaluates here, the model crossing as an artifact.
+extension DemoCommand {
+    struct RunnerSummary: Encodable {
+        var run: String
+        var conclusion: String
+        /// Each job and the runner it ran on.
+        var runners: [String: String]
+        var accuracy: String?
+    }
+
+    func runnerStory(project: URL, projectData: URL, dataURL: URL, environment: [String: String]) async throws -> RunnerSummary {
+        say("\n== Remote runners: the train job of gpu-train needs a runner labelled gpu")
+        let executable = RunCommand.executable()
+        let serverData = dataURL.appendingPathComponent("runner-server")
+        let runnerHome = dataURL.appendingPathComponent("runner-home")
+        for folder in [serverData, runnerHome] {
+            try? FileManager.default.removeItem(at: folder)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        let ready = serverData.appendingPathComponent("ready.json")
+        let serverOut = serverData.appendingPathComponent("server.out")
+        let server = try Self.child(
+            executable, ["server", "--port", "0", "--gateway-port", "0", "--data-dir", serverData.appendingPathComponent("data").path,
+                "--ready-file", ready.path, "--log-level", "error"],
+            in: serverData, environment: environment, output: serverOut)
+        defer {
+            if server.isRunning { kill(server.processIdentifier, SIGTERM) }
+            server.waitUntilExit()
+        }
+        var url: String?
+        let deadline = Date().addingTimeInterval(30)
+        while url == nil, Date() < deadline, server.isRunning {
+            if let data = try? Data(contentsOf: ready), let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
+                url = object["api"]
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let text = (try? String(contentsOf: serverOut, encoding: .utf8)) ?? ""
+        guard let url, let token = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("slw_") }).map(String.init)
+        else { throw GenericError(.unavailable, "the demo's control plane did not start: \(text.suffix(500))") }
+        say("slipway server: the control plane at \(url)")
+        var runnerEnvironment = environment
+        runnerEnvironment["SLIPWAY_TOKEN"] = token
+        let runnerOut = runnerHome.appendingPathComponent("runner.out")
+        let runner = try Self.child(
+            executable, ["runner", "--server", url, "--labels", "gpu,cuda12", "--name", "gpu-runner", "--ephemeral"], in: runnerHome,
+            environment: runnerEnvironment, output: runnerOut)
+        defer {
+            if runner.isRunning { kill(runner.processIdentifier, SIGTERM) }
+            runner.waitUntilExit()
+        }
+        say("slipway runner --server \(url) --labels gpu,cuda12 --name gpu-runner --ephemeral")
+
+        let catalog = WorkflowCatalog.load(project: project)
+        guard let workflow = catalog.find("gpu-train", project: project)?.workflow else {
+            throw GenericError(.invalidArgument, "examples/pipeline has no readable gpu-train workflow")
+        }
+        var configuration = RunConfiguration(
+            project: project, dataDir: projectData, event: "workflow_dispatch", inputs: ["algorithm": "logistic"],
+            actions: .slipway(executable: executable, dataDir: projectData), baseEnvironment: environment, actor: "alice")
+        let plane = try ControlPlane(baseURL: url, token: token)
+        configuration.dispatcher = ServerJobDispatcher(plane: plane, project: project, dataDir: projectData)
+        let record = try await WorkflowExecution(workflow: workflow, configuration: configuration, store: FileRunStore(dataDir: projectData)).run()
+        let runners = Dictionary(record.jobs.map { ($0.key, $0.runner ?? "-") }, uniquingKeysWith: { $1 })
+        say("slipway run gpu-train --server \(url) --event workflow_dispatch (run \(record.id)): \(record.conclusion?.rawValue ?? "unknown")")
+        if !json {
+            Output.table(
+                ["JOB", "RESULT", "RUNNER"],
+                record.jobs.map { ["  " + $0.key, $0.conclusion?.rawValue ?? "-", $0.runner ?? "-"] })
+        }
+        guard record.conclusion == .success else {
+            let log = (try? String(contentsOf: runnerOut, encoding: .utf8)) ?? ""
+            throw GenericError(.internal, "the gpu-train run \(record.id) ended \(record.conclusion?.rawValue ?? "unknown"); the runner said:\n\(log.suffix(2000))")
+        }
+        // The ephemeral runner leaves after its one job.
+        let exitDeadline = Date().addingTimeInterval(20)
+        while runner.isRunning && Date() < exitDeadline { try await Task.sleep(for: .milliseconds(50)) }
+        say(runner.isRunning ? "The runner is still running" : "The ephemeral runner took its one job and exited")
+        return RunnerSummary(
+            run: record.id, conclusion: record.conclusion?.rawValue ?? "unknown", runners: runners, accuracy: record.job("evaluate")?.outputs["accuracy"])
+    }
+
+    /// A child `slipway` process with its output in a file.
+    static func child(_ executable: URL, _ arguments: [String], in folder: URL, environment: [String: String], output: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.environment = environment
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}

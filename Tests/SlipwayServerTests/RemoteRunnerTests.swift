@@ -1,0 +1,343 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A long-running `slipway` child process (a runner, or a run followed while it runs), its output in files.
+final class BackgroundCLI: @unchecked Sendable {
+    // Set once in init, read afterwards.
+    let process = Process()
+    let out: URL
+    let err: URL
+
+    init(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws {
+        process.executableURL = slipwayExecutable()
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var env = ProcessInfo.processInfo.environment
+        for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_CONFIG", "SLIPWAY_DATA_DIR", "SLIPWAY_PORT"] { env[key] = nil }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let tag = UUID().uuidString.prefix(8)
+        out = folder.appendingPathComponent(".bg-\(tag).out")
+        err = folder.appendingPathComponent(".bg-\(tag).err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
+
+    /// Waits until `condition` holds, the process exits, or `seconds` pass; returns whether it holds.
+    func wait(seconds: Double = 90, until condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
+    /// Waits for the process to exit on its own; nil if it is still running after `seconds`.
+    func exit(within seconds: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func signal(_ number: Int32) { if process.isRunning { kill(process.processIdentifier, number) } }
+
+    /// Ends it (SIGTERM, then SIGKILL).
+    func stop() async {
+        signal(SIGTERM)
+        if await exit(within: 15) == nil {
+            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+}
+
+/// Remote runners: `slipway runner` processes taking jobs from a real server, with `slipway run --server` routing by
+/// `runs-on` labels.
+@Suite("Remote runners", .endToEnd, .timeLimit(.minutes(4)))
+struct RemoteRunnerTests {
+    func project(_ workflow: String, files: [String: String] = [:]) throws -> URL {
+        let folder = try makeScratchFolder("remote")
+        let directory = folder.appendingPathComponent(".slipway/workflows")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try workflow.write(to: directory.appendingPathComponent("flow.yml"), atomically: true, encoding: .utf8)
+        for (path, text) in files {
+            let url = folder.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        return folder
+    }
+
+    func object(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
+    }
+
+    let routed = """
+        name: routed
+        on: [push, workflow_dispatch]
+        jobs:
+          prepare:
+            runs-on: [self-hosted, linux]
+            outputs:
+              where: ${{ steps.w.outputs.where }}
+            steps:
+              - id: w
+                run: |
+                  echo "where=${{ runner.name }}" >> "$GITHUB_OUTPUT"
+                  mkdir -p out && echo "features from ${{ runner.name }}" > out/features.txt
+              - uses: actions/upload-artifact@v4
+                with: {name: features, path: out/}
+          train:
+            needs: prepare
+            runs-on: [self-hosted, gpu, cuda12]
+            outputs:
+              where: ${{ steps.t.outputs.where }}
+            steps:
+              - uses: actions/download-artifact@v4
+                with: {name: features, path: in}
+              - id: t
+                run: |
+                  cat in/features.txt
+                  cat params.txt
+                  echo "token is $TOKEN"
+                  echo "prepared on ${{ needs.prepare.outputs.where }}"
+                  echo "where=$RUNNER_NAME" >> "$GITHUB_OUTPUT"
+                  mkdir -p model && echo "weights from $RUNNER_NAME" > model/weights.txt
+                env:
+                  TOKEN: ${{ secrets.TOKEN }}
+              - uses: actions/upload-artifact@v4
+                with: {name: model, path: model/}
+          tpu:
+            runs-on: [self-hosted, tpu]
+            steps:
+              - run: echo "tpu job on $RUNNER_NAME"
+          report:
+            needs: [train, tpu]
+            runs-on: [self-hosted, linux]
+            steps:
+              - uses: actions/download-artifact@v4
+                with: {name: model, path: got}
+              - run: |
+                  cat got/weights.txt
+                  echo "trained on ${{ needs.train.outputs.where }}"
+
+        """
+
+    @Test("jobs go to the runner that has all their labels; outputs, artifacts and masked logs cross between machines")
+    func labelRouting() async throws {
+        let server = try await ServerProcess(label: "runners")
+        defer { server.cleanUp() }
+        let folder = try project(routed, files: ["params.txt": "lr=0.1\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let gpuHome = folder.appendingPathComponent("gpu-home")
+        let tpuHome = folder.appendingPathComponent("tpu-home")
+        for home in [gpuHome, tpuHome] { try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true) }
+        let environment = ["SLIPWAY_TOKEN": server.adminToken]
+        let gpu = try BackgroundCLI(
+            ["runner", "--server", server.url, "--labels", "gpu,cuda12", "--name", "gpu-runner"], in: gpuHome, environment: environment)
+        let tpu = try BackgroundCLI(
+            ["runner", "--server", server.url, "--labels", "tpu", "--name", "tpu-runner"], in: tpuHome, environment: environment)
+        defer {
+            gpu.signal(SIGKILL)
+            tpu.signal(SIGKILL)
+        }
+        #expect(await gpu.wait { gpu.stdout.contains("registered") }, "\(gpu.stdout)\(gpu.stderr)")
+        #expect(await tpu.wait { tpu.stdout.contains("registered") }, "\(tpu.stdout)\(tpu.stderr)")
+
+        let run = try await runCLIAsync(
+            ["run", "flow.yml", "--server", server.url, "--json"], in: folder, environment: environment.merging(["SLIPWAY_SECRET_TOKEN": "s3cr3t-gpu-key"]) { $1 })
+        #expect(run.status == 0, "\(run.stderr)\n--- gpu runner:\n\(gpu.stdout)\(gpu.stderr)")
+        let result = try object(run.stdout)
+        #expect(result["conclusion"] as? String == "success")
+        let jobs = try #require(result["jobs"] as? [String: [String: Any]])
+        let trainOutputs = jobs["train"]?["outputs"] as? [String: String]
+        #expect(trainOutputs?["where"] == "gpu-runner")
+        let prepareOutputs = jobs["prepare"]?["outputs"] as? [String: String]
+        #expect(prepareOutputs?["where"]?.hasPrefix("local-") == true)
+
+        // The run's record says where each job ran, and holds the remote steps and their logs.
+        let id = try #require(result["id"] as? String)
+        let show = try await runCLIAsync(["runs", "show", id, "--json"], in: folder)
+        let record = try object(show.stdout)
+        let records = try #require(record["jobs"] as? [[String: Any]])
+        let runners = Dictionary(uniqueKeysWithValues: records.map { ($0["key"] as? String ?? "", $0["runner"] as? String ?? "") })
+        #expect(runners["train"] == "gpu-runner")
+        #expect(runners["tpu"] == "tpu-runner")
+        #expect(runners["report"]?.hasPrefix("local-") == true)
+        let trainSteps = records.first { $0["key"] as? String == "train" }?["steps"] as? [[String: Any]] ?? []
+        #expect(trainSteps.count == 3)
+
+        let logs = try await runCLIAsync(["runs", "logs", id], in: folder)
+        #expect(logs.status == 0, "\(logs.stderr)")
+        #expect(logs.stdout.contains("features from local-"), "the artifact from this machine reached the gpu runner:\n\(logs.stdout)")
+        #expect(logs.stdout.contains("lr=0.1"), "the workspace reached the gpu runner")
+        #expect(logs.stdout.contains("prepared on local-"))
+        #expect(logs.stdout.contains("weights from gpu-runner"), "the artifact from the gpu runner came back")
+        #expect(logs.stdout.contains("tpu job on tpu-runner"))
+        #expect(logs.stdout.contains("token is ***"))
+        for text in [run.stdout, run.stderr, logs.stdout, gpu.stdout] {
+            #expect(!text.contains("s3cr3t-gpu-key"), "a secret leaked")
+        }
+        // Live output streamed from the runner.
+        #expect(run.stderr.contains("train / ") && run.stderr.contains("started on remote runner gpu-runner"), "\(run.stderr)")
+        // The runners stay registered and idle for more work.
+        let list = try await server.call(.GET, "/api/v1/runners", token: server.adminToken)
+        let listed = list.object["runners"] as? [[String: Any]] ?? []
+        #expect(Set(listed.compactMap { $0["name"] as? String }) == ["gpu-runner", "tpu-runner"])
+        #expect(listed.allSatisfy { $0["state"] as? String == "idle" })
+    }
+
+    @Test("a job waits visibly for a runner with its labels; an ephemeral runner takes one job and exits")
+    func waitsForRunnerAndEphemeral() async throws {
+        let server = try await ServerProcess(label: "runners-wait")
+        defer { server.cleanUp() }
+        let folder = try project(
+            """
+            on: push
+            jobs:
+              accelerate:
+                runs-on: [self-hosted, fpga]
+                steps:
+                  - run: echo "ran on $RUNNER_NAME"
+            """)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = ["SLIPWAY_TOKEN": server.adminToken]
+        let run = try BackgroundCLI(["run", "flow.yml", "--server", server.url], in: folder, environment: environment)
+        defer { run.signal(SIGKILL) }
+        #expect(
+            await run.wait { run.stdout.contains("waiting for a runner with labels [self-hosted, fpga] (no runner is registered") },
+            "\(run.stdout)\(run.stderr)")
+        #expect(run.process.isRunning)
+        let home = folder.appendingPathComponent("fpga-home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let runner = try BackgroundCLI(
+            ["runner", "--server", server.url, "--labels", "fpga", "--name", "fpga-once", "--ephemeral"], in: home, environment: environment)
+        defer { runner.signal(SIGKILL) }
+        #expect(await run.exit(within: 90) == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("ran on fpga-once"))
+        #expect(await runner.exit(within: 30) == 0, "the ephemeral runner exits after its job: \(runner.stdout)\(runner.stderr)")
+        let list = try await server.call(.GET, "/api/v1/runners", token: server.adminToken)
+        #expect((list.object["runners"] as? [Any])?.isEmpty == true, "\(list.text)")
+    }
+
+    @Test("cancelling the run stops the job on the runner, which stays ready for the next one")
+    func cancellation() async throws {
+        let server = try await ServerProcess(label: "runners-cancel")
+        defer { server.cleanUp() }
+        let folder = try project(
+            """
+            on: push
+            jobs:
+              long:
+                runs-on: [self-hosted, gpu]
+                steps:
+                  - run: |
+                      echo "sleeping on $RUNNER_NAME"
+                      sleep 300
+            """)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = ["SLIPWAY_TOKEN": server.adminToken]
+        let home = folder.appendingPathComponent("gpu-home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let runner = try BackgroundCLI(["runner", "--server", server.url, "--labels", "gpu", "--name", "gpu-box"], in: home, environment: environment)
+        defer { runner.signal(SIGKILL) }
+        let run = try BackgroundCLI(["run", "flow.yml", "--server", server.url, "--cancel-grace", "1"], in: folder, environment: environment)
+        defer { run.signal(SIGKILL) }
+        #expect(await run.wait { run.stdout.contains("sleeping on gpu-box") }, "\(run.stdout)\(run.stderr)")
+        run.signal(SIGINT)
+        let status = await run.exit(within: 90)
+        #expect(status != nil && status != 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("cancelled"), "\(run.stdout)")
+        #expect(await runner.wait(seconds: 30) { runner.stdout.contains("Job long: cancelled") }, "\(runner.stdout)\(runner.stderr)")
+        #expect(runner.process.isRunning)
+        // No sleep is left behind on the runner.
+        let leftover = try await runCLIAsync(["runs", "list"], in: folder)
+        #expect(leftover.status == 0)
+        let pgrep = Process()
+        pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        pgrep.arguments = ["pgrep", "-f", "sleep 300"]
+        let pipe = Pipe()
+        pgrep.standardOutput = pipe
+        try pgrep.run()
+        let found = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        pgrep.waitUntilExit()
+        #expect(found.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "a step process outlived the cancelled job: \(found)")
+        let list = try await server.call(.GET, "/api/v1/runners", token: server.adminToken)
+        #expect((list.object["runners"] as? [[String: Any]])?.first?["state"] as? String == "idle", "\(list.text)")
+        await runner.stop()
+    }
+
+    @Test("--remote-only sends every job to the runners, GitHub-hosted names included")
+    func remoteOnly() async throws {
+        let server = try await ServerProcess(label: "runners-only")
+        defer { server.cleanUp() }
+        let folder = try project(
+            """
+            on: push
+            jobs:
+              lint:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo "lint on $RUNNER_NAME"
+              test:
+                needs: lint
+                runs-on: [self-hosted, linux]
+                strategy:
+                  matrix:
+                    shard: [1, 2]
+                steps:
+                  - run: echo "shard ${{ matrix.shard }} on $RUNNER_NAME"
+            """)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = ["SLIPWAY_TOKEN": server.adminToken]
+        let home = folder.appendingPathComponent("box-home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let runner = try BackgroundCLI(["runner", "--server", server.url, "--name", "build-box"], in: home, environment: environment)
+        defer { runner.signal(SIGKILL) }
+        let run = try await runCLIAsync(["run", "flow.yml", "--server", server.url, "--remote-only", "--json"], in: folder, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)\n\(runner.stdout)")
+        let id = try #require(try object(run.stdout)["id"] as? String)
+        let record = try object(try await runCLIAsync(["runs", "show", id, "--json"], in: folder).stdout)
+        let jobs = try #require(record["jobs"] as? [[String: Any]])
+        #expect(jobs.count == 3)
+        #expect(jobs.allSatisfy { $0["runner"] as? String == "build-box" }, "\(jobs)")
+        #expect(run.stderr.contains("shard 2 on build-box"))
+        await runner.stop()
+    }
+
+    @Test("run --server with a bad URL or without a token fails clearly; runner needs a server")
+    func badInvocations() async throws {
+        let folder = try project("on: push\njobs:\n  a:\n    runs-on: [self-hosted, gpu]\n    steps:\n      - run: echo hi\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let noServer = try await runCLIAsync(["runner", "--labels", "gpu"], in: folder)
+        #expect(noServer.status != 0)
+        #expect(noServer.stderr.contains("--server"))
+        let badURL = try await runCLIAsync(["run", "flow.yml", "--server", "ftp://example"], in: folder)
+        #expect(badURL.status != 0)
+        #expect(badURL.stderr.contains("http://"))
+        let remoteOnly = try await runCLIAsync(["run", "flow.yml", "--remote-only"], in: folder)
+        #expect(remoteOnly.status != 0)
+        #expect(remoteOnly.stderr.contains("--remote-only needs"))
+        let server = try await ServerProcess(label: "runners-token")
+        defer { server.cleanUp() }
+        let unauthorised = try await runCLIAsync(["run", "flow.yml", "--server", server.url], in: folder)
+        #expect(unauthorised.status != 0)
+        #expect(unauthorised.stdout.contains("token"), "\(unauthorised.stdout)\(unauthorised.stderr)")
+        let runnerUnauthorised = try await runCLIAsync(["runner", "--server", server.url, "--labels", "gpu"], in: folder)
+        #expect(runnerUnauthorised.status != 0)
+        #expect(runnerUnauthorised.stderr.contains("token"), "\(runnerUnauthorised.stderr)")
+    }
+}
