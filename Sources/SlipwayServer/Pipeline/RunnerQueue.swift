@@ -74,8 +74,12 @@ actor RunnerQueue {
         var firstLine = 0
         var result: String?
         var error: String?
+        /// When the run last asked for the job's state: a job nobody follows any more is cancelled.
+        var followedAt = Date()
     }
 
+    /// A job whose run has not asked about it for this long is cancelled (the run is gone).
+    static let followTimeout: TimeInterval = 120
     static let runnerTimeout: TimeInterval = 60
     static let maximumLines = 200_000
     static let maximumJobs = 2_000
@@ -154,6 +158,7 @@ actor RunnerQueue {
         if runner.ephemeral && runner.jobsTaken > 0 {
             throw GenericError(.failedPrecondition, "runner \(runner.name) is ephemeral and has taken its one job")
         }
+        sweep()
         if let assignment = assign(to: id) { return assignment }
         guard wait > 0 else { return nil }
         // One waiting poll per runner: a second replaces the first.
@@ -202,9 +207,10 @@ actor RunnerQueue {
         guard jobs.count < Self.maximumJobs else {
             throw GenericError(.unavailable, "the server holds \(Self.maximumJobs) pipeline jobs; wait for some to finish")
         }
-        let job = Job(
+        var job = Job(
             id: "job_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), name: try Self.name(name, what: "job name"),
             run: try Self.name(run, what: "run id"), labels: try Self.labels(labels), payload: payload)
+        job.followedAt = now()
         jobs[job.id] = job
         queue.append(job.id)
         // A waiting runner that can take it gets it at once.
@@ -235,6 +241,7 @@ actor RunnerQueue {
             sweep()
         }
         guard jobs[id] != nil else { throw GenericError(.notFound, "no pipeline job '\(id.prefix(80))'") }
+        jobs[id]?.followedAt = now()
         return status(id, after: after)
     }
 
@@ -353,6 +360,18 @@ actor RunnerQueue {
             runners[id] = offline
             if let job, jobs[job]?.state == "running" {
                 finish(job, error: "runner \(runner.name) stopped answering (nothing heard for \(Int(Self.runnerTimeout)) s)")
+            }
+        }
+        // Jobs whose run stopped following them: a queued one leaves the queue, a running one is cancelled on its runner.
+        for job in jobs.values where (job.state == "queued" || job.state == "running") && !job.cancelRequested
+            && time.timeIntervalSince(job.followedAt) > Self.followTimeout
+        {
+            jobs[job.id]?.cancelRequested = true
+            if job.state == "queued" {
+                queue.removeAll { $0 == job.id }
+                jobs[job.id]?.state = "cancelled"
+                jobs[job.id]?.finishedAt = time
+                jobs[job.id]?.error = "the run stopped following the job (nothing asked for \(Int(Self.followTimeout)) s)"
             }
         }
         let old = jobs.values.filter { ($0.state == "completed" || $0.state == "cancelled") && time.timeIntervalSince($0.finishedAt ?? time) > 3600 }

@@ -93,6 +93,7 @@ struct RunsCommand: AsyncParsableCommand {
                 if let error = record.error { Output.line("  error: \(error)") }
                 for job in record.jobs {
                     var line = "\(job.key): \(job.conclusion?.rawValue ?? job.state.rawValue)"
+                    if let runner = job.runner { line += " on \(runner)" }
                     if job.cached { line += " (cached)" }
                     if let source = job.reusedFrom { line += " (reused from run \(source))" }
                     if let environment = job.environment { line += " [environment \(environment)]" }
