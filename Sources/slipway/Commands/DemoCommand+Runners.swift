@@ -27,28 +27,11 @@ extension DemoCommand {
             try? FileManager.default.removeItem(at: folder)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
-        let ready = serverData.appendingPathComponent("ready.json")
-        let serverOut = serverData.appendingPathComponent("server.out")
-        let server = try Self.child(
-            executable, ["server", "--port", "0", "--gateway-port", "0", "--data-dir", serverData.appendingPathComponent("data").path,
-                "--ready-file", ready.path, "--log-level", "error"],
-            in: serverData, environment: environment, output: serverOut)
-        defer {
-            if server.isRunning { kill(server.processIdentifier, SIGTERM) }
-            server.waitUntilExit()
-        }
-        var url: String?
-        let deadline = Date().addingTimeInterval(30)
-        while url == nil, Date() < deadline, server.isRunning {
-            if let data = try? Data(contentsOf: ready), let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
-                url = object["api"]
-            } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-        let text = (try? String(contentsOf: serverOut, encoding: .utf8)) ?? ""
-        guard let url, let token = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("slw_") }).map(String.init)
-        else { throw GenericError(.unavailable, "the demo's control plane did not start: \(text.suffix(500))") }
+        let server = try await Self.startServer(
+            dataDir: serverData.appendingPathComponent("data"), folder: serverData, executable: executable, environment: environment)
+        defer { server.stop() }
+        let url = server.api
+        let token = server.adminToken
         say("slipway server: the control plane at \(url)")
         var runnerEnvironment = environment
         runnerEnvironment["SLIPWAY_TOKEN"] = token
@@ -89,6 +72,68 @@ extension DemoCommand {
         say(runner.isRunning ? "The runner is still running" : "The ephemeral runner took its one job and exited")
         return RunnerSummary(
             run: record.id, conclusion: record.conclusion?.rawValue ?? "unknown", runners: runners, accuracy: record.job("evaluate")?.outputs["accuracy"])
+    }
+
+    /// A `slipway server` child process of the demo, and what it announced.
+    struct ServerChild {
+        /// The process.
+        let process: Process
+        /// The control plane's URL.
+        let api: String
+        /// The inference gateway's URL.
+        let gateway: String
+        /// The admin token the server printed on its first start.
+        let adminToken: String
+
+        /// Stops the server (SIGTERM: it stops its model servers and removes its announcement) and waits for it;
+        /// one that has not exited after 60 s is killed.
+        /// - Returns: the exit status, 0 for a clean stop.
+        @discardableResult
+        func stop() -> Int32 {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    /// Starts `slipway server` on `dataDir` (free ports, errors only in the log) and waits until it answers.
+    ///
+    /// Its ready file and output go to `folder`. The data folder must be new: the admin token is printed on the first
+    /// start only.
+    /// - Throws: when the process cannot start, exits, or does not answer within 60 s (the process is stopped then).
+    static func startServer(dataDir: URL, folder: URL, executable: URL, environment: [String: String]) async throws -> ServerChild {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let ready = folder.appendingPathComponent("ready.json")
+        try? FileManager.default.removeItem(at: ready)
+        let serverOut = folder.appendingPathComponent("server.out")
+        let process = try child(
+            executable, ["server", "--port", "0", "--gateway-port", "0", "--data-dir", dataDir.path, "--ready-file", ready.path, "--log-level", "error"],
+            in: folder, environment: environment, output: serverOut)
+        var urls: [String: String]?
+        let deadline = Date().addingTimeInterval(60)
+        while urls == nil, Date() < deadline, process.isRunning {
+            if let data = try? Data(contentsOf: ready), let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
+                urls = object
+            } else {
+                do { try await Task.sleep(for: .milliseconds(50)) } catch {
+                    if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+                    process.waitUntilExit()
+                    throw error
+                }
+            }
+        }
+        let text = (try? String(contentsOf: serverOut, encoding: .utf8)) ?? ""
+        let token = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("slw_") }).map(String.init)
+        guard let api = urls?["api"], let gateway = urls?["gateway"], let token else {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            process.waitUntilExit()
+            throw GenericError(
+                .unavailable, "the demo's slipway server on \(dataDir.path) did not start (see \(serverOut.path)): \(text.suffix(500))")
+        }
+        return ServerChild(process: process, api: api, gateway: gateway, adminToken: token)
     }
 
     /// A child `slipway` process with its output in a file.

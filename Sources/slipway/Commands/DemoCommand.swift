@@ -26,9 +26,10 @@ struct DemoCommand: AsyncParsableCommand {
             mirrors every request to the gradient-boosted model and reports agreement, latency, errors and drift at its \
             gate, where bob stops it; a blue-green rollout switches all traffic to a retrained model in one change. \
             Finally the ML pipeline of examples/pipeline runs as a GitHub Actions workflow: checks, data validation, \
-            training, evaluation, comparison with production, registration, a smoke test and promotion behind the \
-            production environment's approval (bob approves; its secret reaches only that job, masked); run again \
-            with nothing changed, its cached jobs are restored and nothing is promoted.
+            training, evaluation, comparison with production, registration, a deployment to staging smoke-tested \
+            through the gateway of a `slipway server` child, and a canary to production behind the production \
+            environment's approval (bob approves; its secret reaches only that job, masked); run again with nothing \
+            changed, its cached jobs are restored and nothing is deployed.
             """
     )
     @Option(name: .long, help: "The data folder to use (default: a new temporary folder).") var dataDir: String?
