@@ -387,6 +387,35 @@ struct OpenAPIDocumentTests {
             _ = try await checker.call("DELETE", "/api/v1/endpoints/fraud-api", token: admin, expect: 200)
             _ = try await checker.call("DELETE", "/api/v1/endpoints/fraud-api", token: admin, expect: 404)
 
+            // Remote runners and their pipeline jobs (RunnerAPITests covers the protocol).
+            let registered = try await checker.call(
+                "POST", "/api/v1/runners", token: admin, json: #"{"name": "gpu-1", "labels": ["GPU"]}"#, expect: 201)
+            let runner = try #require(registered["id"]?.string)
+            _ = try await checker.call("POST", "/api/v1/runners", token: admin, json: #"{"name": "x", "labels": ["a b"]}"#, expect: 400)
+            _ = try await checker.call("GET", "/api/v1/runners", token: viewerToken, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/runners/\(runner)/next", token: admin, expect: 204)
+            let submitted = try await checker.call(
+                "POST", "/api/v1/pipeline-jobs", token: admin, json: #"{"name": "train", "run": "r1", "labels": ["gpu"], "payload": "{}"}"#,
+                expect: 201)
+            let job = try #require(submitted["id"]?.string)
+            let jobPath = "/api/v1/pipeline-jobs/\(job)"
+            _ = try await checker.call("POST", "/api/v1/runners/\(runner)/next", token: admin, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/runners/\(runner)/next", token: admin, expect: 409)
+            _ = try await checker.call("POST", jobPath + "/lines", token: admin, json: #"{"runner": "\#(runner)", "lines": ["a"]}"#, expect: 200)
+            _ = try await checker.call("POST", jobPath + "/lines", token: admin, json: #"{"runner": "rnr_x", "lines": []}"#, expect: 409)
+            _ = try await checker.call("GET", jobPath + "?after=0", token: viewerToken, expect: 200)
+            _ = try await checker.call("GET", jobPath + "?after=-1", token: viewerToken, expect: 400)
+            _ = try await checker.call("POST", jobPath + "/cancel", token: admin, expect: 200)
+            _ = try await checker.call("POST", jobPath + "/result", token: admin, json: #"{"runner": "\#(runner)", "result": "[]"}"#, expect: 400)
+            _ = try await checker.call("POST", jobPath + "/result", token: admin, json: #"{"runner": "\#(runner)", "result": "{}"}"#, expect: 200)
+            _ = try await checker.call("GET", jobPath, token: admin, expect: 200)
+            _ = try await checker.call(
+                "POST", "/api/v1/pipeline-jobs/job_none/result", token: admin, json: #"{"runner": "r", "result": "{}"}"#, expect: 404)
+            _ = try await checker.call("POST", "/api/v1/pipeline-jobs/job_none/cancel", token: admin, expect: 404)
+            _ = try await checker.call("DELETE", "/api/v1/runners/\(runner)", token: viewerToken, expect: 403)
+            _ = try await checker.call("DELETE", "/api/v1/runners/\(runner)", token: admin, expect: 200)
+            _ = try await checker.call("POST", "/api/v1/runners/\(runner)/next", token: admin, expect: 404)
+
             // Clean-up paths
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/aliases/champion?reason=retired", token: admin, expect: 200)
             _ = try await checker.call("DELETE", "/api/v1/models/fraud/aliases/champion", token: admin, expect: 404)

@@ -142,8 +142,11 @@ struct RemoteRunnerTests {
         defer { server.cleanUp() }
         let folder = try project(routed, files: ["params.txt": "lr=0.1\n"])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let gpuHome = folder.appendingPathComponent("gpu-home")
-        let tpuHome = folder.appendingPathComponent("tpu-home")
+        // The runners' homes are elsewhere, as on other machines.
+        let homes = try makeScratchFolder("remote-homes")
+        defer { try? FileManager.default.removeItem(at: homes) }
+        let gpuHome = homes.appendingPathComponent("gpu-home")
+        let tpuHome = homes.appendingPathComponent("tpu-home")
         for home in [gpuHome, tpuHome] { try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true) }
         let environment = ["SLIPWAY_TOKEN": server.adminToken]
         let gpu = try BackgroundCLI(
@@ -237,6 +240,9 @@ struct RemoteRunnerTests {
     func cancellation() async throws {
         let server = try await ServerProcess(label: "runners-cancel")
         defer { server.cleanUp() }
+        let marker = try makeScratchFolder("remote-sleep")
+        defer { try? FileManager.default.removeItem(at: marker) }
+        let pidFile = marker.appendingPathComponent("sleep.pid")
         let folder = try project(
             """
             on: push
@@ -245,8 +251,10 @@ struct RemoteRunnerTests {
                 runs-on: [self-hosted, gpu]
                 steps:
                   - run: |
+                      sleep 300 &
+                      echo $! > "\(pidFile.path)"
                       echo "sleeping on $RUNNER_NAME"
-                      sleep 300
+                      wait
             """)
         defer { try? FileManager.default.removeItem(at: folder) }
         let environment = ["SLIPWAY_TOKEN": server.adminToken]
@@ -266,15 +274,9 @@ struct RemoteRunnerTests {
         // No sleep is left behind on the runner.
         let leftover = try await runCLIAsync(["runs", "list"], in: folder)
         #expect(leftover.status == 0)
-        let pgrep = Process()
-        pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        pgrep.arguments = ["pgrep", "-f", "sleep 300"]
-        let pipe = Pipe()
-        pgrep.standardOutput = pipe
-        try pgrep.run()
-        let found = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        pgrep.waitUntilExit()
-        #expect(found.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "a step process outlived the cancelled job: \(found)")
+        let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let gone = await runner.wait(seconds: 30) { kill(pid, 0) != 0 }
+        #expect(gone, "the step's sleep (pid \(pid)) outlived the cancelled job")
         let list = try await server.call(.GET, "/api/v1/runners", token: server.adminToken)
         #expect((list.object["runners"] as? [[String: Any]])?.first?["state"] as? String == "idle", "\(list.text)")
         await runner.stop()

@@ -49,6 +49,9 @@ enum OpenAPIDocument {
     },
     {
       "name": "endpoints"
+    },
+    {
+      "name": "runners"
     }
   ],
   "security": [
@@ -3463,6 +3466,521 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/runners": {
+      "get": {
+        "operationId": "listRunners",
+        "summary": "Lists the registered pipeline runners with their state and the job each runs.",
+        "tags": [
+          "runners"
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RunnerList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "registerRunner",
+        "summary": "Registers a pipeline runner with the labels it offers (editor).",
+        "description": "Labels are lower-cased and de-duplicated. The server keeps runners in memory: after a restart a runner registers again. A runner not heard from for 60 seconds is offline, and a job it held ends with an error.",
+        "tags": [
+          "runners"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RegisterRunnerRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Registered.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Runner"
+                }
+              }
+            },
+            "links": {
+              "NextPipelineJob": {
+                "operationId": "nextPipelineJob",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "RemoveRunner": {
+                "operationId": "removeRunner",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/runners/{id}": {
+      "delete": {
+        "operationId": "removeRunner",
+        "summary": "Removes a runner (editor); a job it runs ends with an error.",
+        "tags": [
+          "runners"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The runner's id (`rnr_…`), from its registration.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Removed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/runners/{id}/next": {
+      "post": {
+        "operationId": "nextPipelineJob",
+        "summary": "Takes the oldest queued job whose labels the runner all has (editor).",
+        "description": "The answer carries the job's payload, which only the runner that takes the job ever sees. Query parameter `wait` (seconds, 0 to 30, default 0) makes the call a long poll: it waits up to that long for a job and answers as soon as one is submitted. Any other value is refused with 400. A second waiting poll of the same runner replaces the first, which then answers 204.",
+        "tags": [
+          "runners"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The runner's id (`rnr_…`), from its registration.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The job the runner now runs.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/NextPipelineJob"
+                }
+              }
+            },
+            "links": {
+              "GetPipelineJob": {
+                "operationId": "getPipelineJob",
+                "parameters": {
+                  "id": "$response.body#/job/id"
+                }
+              },
+              "AppendPipelineJobLines": {
+                "operationId": "appendPipelineJobLines",
+                "parameters": {
+                  "id": "$response.body#/job/id"
+                }
+              },
+              "CompletePipelineJob": {
+                "operationId": "completePipelineJob",
+                "parameters": {
+                  "id": "$response.body#/job/id"
+                }
+              }
+            }
+          },
+          "204": {
+            "description": "No job for this runner (within `wait`)."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "description": "The runner still runs a job (post its result first), or it is ephemeral and has taken its one job.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/pipeline-jobs": {
+      "post": {
+        "operationId": "submitPipelineJob",
+        "summary": "Queues a pipeline job for a runner with all its labels (editor).",
+        "description": "A waiting runner that has the labels takes it at once. The payload (the job, its secrets included) goes only to that runner; the job's status never shows it.",
+        "tags": [
+          "runners"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SubmitPipelineJobRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Queued.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/PipelineJobStatus"
+                }
+              }
+            },
+            "links": {
+              "GetPipelineJob": {
+                "operationId": "getPipelineJob",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "CancelPipelineJob": {
+                "operationId": "cancelPipelineJob",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "503": {
+            "description": "The server already holds 2,000 pipeline jobs; submit again once some have finished.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/pipeline-jobs/{id}": {
+      "get": {
+        "operationId": "getPipelineJob",
+        "summary": "A pipeline job's state, result and the lines its runner streamed from `after` on (viewer).",
+        "description": "Query parameter `wait` (seconds, 0 to 30, default 0) makes the call a long poll: it waits up to that long for news and answers as soon as new lines arrive or the job changes state. Any other value is refused with 400. Each call also tells the server that the run still follows the job: a queued or running job nobody asks about for 120 seconds is cancelled. The payload is never shown.",
+        "tags": [
+          "runners"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The pipeline job's id (`job_…`), from its submission.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "after",
+            "in": "query",
+            "required": false,
+            "description": "The index of the first line to return (the previous answer's `next`); 0 for all that are kept.",
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 2147483647,
+              "default": 0
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/PipelineJobStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/pipeline-jobs/{id}/lines": {
+      "post": {
+        "operationId": "appendPipelineJobLines",
+        "summary": "Appends output lines from the runner that runs the job (editor); tells it whether the job was cancelled.",
+        "description": "At most 5,000 lines per call, each at most 262,144 bytes of UTF-8; the job keeps its last 200,000 lines.",
+        "tags": [
+          "runners"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The pipeline job's id (`job_…`), from its submission.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/AppendPipelineJobLinesRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Appended.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AppendPipelineJobLinesAnswer"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "description": "The runner does not run this job: another runner took it, it ended, or the runner was removed or went offline.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/pipeline-jobs/{id}/result": {
+      "post": {
+        "operationId": "completePipelineJob",
+        "summary": "Posts the result of a job from the runner that ran it (editor); the job is then completed.",
+        "tags": [
+          "runners"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The pipeline job's id (`job_…`), from its submission.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CompletePipelineJobRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Completed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Empty"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "description": "The runner does not run this job: another runner took it, it ended, or the runner was removed or went offline.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          }
+        }
+      }
+    },
+    "/api/v1/pipeline-jobs/{id}/cancel": {
+      "post": {
+        "operationId": "cancelPipelineJob",
+        "summary": "Cancels a pipeline job (editor): a queued one ends at once, a running one is told on its runner's next lines.",
+        "tags": [
+          "runners"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The pipeline job's id (`job_…`), from its submission.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The job after the request.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/PipelineJobStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -5875,6 +6393,342 @@ enum OpenAPIDocument {
         },
         "required": [
           "history"
+        ]
+      },
+      "Runner": {
+        "type": "object",
+        "description": "A registered pipeline runner.",
+        "properties": {
+          "id": {
+            "type": "string",
+            "pattern": "^rnr_[0-9a-f]{32}$",
+            "description": "The runner's id."
+          },
+          "name": {
+            "type": "string",
+            "description": "The name it registered with."
+          },
+          "labels": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Its labels, lower-cased."
+          },
+          "ephemeral": {
+            "type": "boolean",
+            "description": "It takes one job, and is removed once that job ends."
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "idle",
+              "busy",
+              "offline"
+            ],
+            "description": "`offline` once nothing was heard from it for 60 seconds."
+          },
+          "job": {
+            "type": "string",
+            "description": "The id of the job it runs; absent while it runs none."
+          },
+          "registeredAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it registered."
+          },
+          "lastSeenAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it last called the server."
+          },
+          "jobsTaken": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "How many jobs it has taken."
+          }
+        },
+        "required": [
+          "ephemeral",
+          "id",
+          "jobsTaken",
+          "labels",
+          "lastSeenAt",
+          "name",
+          "registeredAt",
+          "state"
+        ]
+      },
+      "RunnerList": {
+        "type": "object",
+        "properties": {
+          "runners": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Runner"
+            }
+          }
+        },
+        "required": [
+          "runners"
+        ]
+      },
+      "RegisterRunnerRequest": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[^\\s\\u0000][^\\n\\r\\u000b\\u000c\\u0085\\u2028\\u2029\\u0000]*$",
+            "description": "The runner's name, on one line (e.g. its host)."
+          },
+          "labels": {
+            "type": "array",
+            "maxItems": 32,
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 64,
+              "pattern": "^[A-Za-z0-9_.-]+$",
+              "description": "Letters, digits, `-`, `_`, `.`; at most 64; compared lower-cased."
+            },
+            "description": "What it offers, e.g. `[\"self-hosted\", \"gpu\"]`: it takes the jobs whose labels it all has."
+          },
+          "ephemeral": {
+            "type": "boolean",
+            "default": false,
+            "description": "Take one job, then be removed."
+          }
+        },
+        "required": [
+          "labels",
+          "name"
+        ]
+      },
+      "PipelineJobAssignment": {
+        "type": "object",
+        "description": "A job as the runner that takes it gets it.",
+        "properties": {
+          "id": {
+            "type": "string",
+            "pattern": "^job_[0-9a-f]{32}$",
+            "description": "The job's id."
+          },
+          "name": {
+            "type": "string",
+            "description": "The job's name."
+          },
+          "payload": {
+            "type": "string",
+            "description": "The payload given at submission: a JSON object, as text."
+          }
+        },
+        "required": [
+          "id",
+          "name",
+          "payload"
+        ]
+      },
+      "NextPipelineJob": {
+        "type": "object",
+        "properties": {
+          "job": {
+            "$ref": "#/components/schemas/PipelineJobAssignment"
+          }
+        },
+        "required": [
+          "job"
+        ]
+      },
+      "SubmitPipelineJobRequest": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[^\\s\\u0000][^\\n\\r\\u000b\\u000c\\u0085\\u2028\\u2029\\u0000]*$",
+            "description": "The job's name, on one line."
+          },
+          "run": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 256,
+            "pattern": "^[^\\s\\u0000][^\\n\\r\\u000b\\u000c\\u0085\\u2028\\u2029\\u0000]*$",
+            "description": "The id of the run the job belongs to, on one line."
+          },
+          "labels": {
+            "type": "array",
+            "maxItems": 32,
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 64,
+              "pattern": "^[A-Za-z0-9_.-]+$",
+              "description": "Letters, digits, `-`, `_`, `.`; at most 64; compared lower-cased."
+            },
+            "description": "The labels a runner needs, all of them (`runs-on`)."
+          },
+          "payload": {
+            "type": "string",
+            "description": "What the runner needs to run the job: a JSON object, as text. Only that runner sees it.",
+            "examples": [
+              "{\"steps\": [{\"run\": \"echo hello\"}]}"
+            ]
+          }
+        },
+        "required": [
+          "labels",
+          "name",
+          "payload",
+          "run"
+        ]
+      },
+      "PipelineJobStatus": {
+        "type": "object",
+        "description": "A pipeline job as its run follows it; never its payload.",
+        "properties": {
+          "id": {
+            "type": "string",
+            "pattern": "^job_[0-9a-f]{32}$",
+            "description": "The job's id."
+          },
+          "name": {
+            "type": "string"
+          },
+          "run": {
+            "type": "string",
+            "description": "The run it belongs to."
+          },
+          "labels": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The labels a runner needs, lower-cased."
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "queued",
+              "running",
+              "completed",
+              "cancelled"
+            ],
+            "description": "`cancelled` only for a job cancelled while queued (by a cancel call, or because nothing asked about it for 120 seconds); a running job that is cancelled completes when its runner posts the result."
+          },
+          "runner": {
+            "type": "string",
+            "description": "The name of the runner that took it; absent while queued."
+          },
+          "waitingReason": {
+            "type": "string",
+            "description": "Why a queued job waits (no runner with its labels, or all busy)."
+          },
+          "cancelRequested": {
+            "type": "boolean",
+            "description": "Whether it was cancelled."
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it was submitted."
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When a runner took it."
+          },
+          "finishedAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it ended."
+          },
+          "lines": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The streamed lines from `after` on."
+          },
+          "next": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The `after` to ask with next: the number of lines streamed so far."
+          },
+          "result": {
+            "type": "string",
+            "description": "The runner's result (a JSON object, as text) once completed."
+          },
+          "error": {
+            "type": "string",
+            "description": "Why the job ended without a result from its runner (runner removed or silent, cancelled while queued, no longer followed)."
+          }
+        },
+        "required": [
+          "cancelRequested",
+          "createdAt",
+          "id",
+          "labels",
+          "lines",
+          "name",
+          "next",
+          "run",
+          "state"
+        ]
+      },
+      "AppendPipelineJobLinesRequest": {
+        "type": "object",
+        "properties": {
+          "runner": {
+            "type": "string",
+            "description": "The id of the runner that runs the job."
+          },
+          "lines": {
+            "type": "array",
+            "maxItems": 5000,
+            "items": {
+              "type": "string"
+            },
+            "description": "Output lines, without their line ends; each at most 262,144 bytes."
+          }
+        },
+        "required": [
+          "lines",
+          "runner"
+        ]
+      },
+      "AppendPipelineJobLinesAnswer": {
+        "type": "object",
+        "properties": {
+          "cancelled": {
+            "type": "boolean",
+            "description": "The job was cancelled: stop it and post its result."
+          }
+        },
+        "required": [
+          "cancelled"
+        ]
+      },
+      "CompletePipelineJobRequest": {
+        "type": "object",
+        "properties": {
+          "runner": {
+            "type": "string",
+            "description": "The id of the runner that ran the job."
+          },
+          "result": {
+            "type": "string",
+            "description": "The job's result: a JSON object, as text.",
+            "examples": [
+              "{\"conclusion\": \"success\", \"outputs\": {}}"
+            ]
+          }
+        },
+        "required": [
+          "result",
+          "runner"
         ]
       }
     }

@@ -203,13 +203,13 @@ actor RunnerQueue {
     // MARK: Jobs
 
     func submit(name: String, run: String, labels: [String], payload: String) throws -> JobStatus {
+        var job = Job(
+            id: "job_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), name: try Self.name(name, what: "job name"),
+            run: try Self.name(run, what: "run id"), labels: try Self.labels(labels), payload: payload)
         sweep()
         guard jobs.count < Self.maximumJobs else {
             throw GenericError(.unavailable, "the server holds \(Self.maximumJobs) pipeline jobs; wait for some to finish")
         }
-        var job = Job(
-            id: "job_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), name: try Self.name(name, what: "job name"),
-            run: try Self.name(run, what: "run id"), labels: try Self.labels(labels), payload: payload)
         job.followedAt = now()
         jobs[job.id] = job
         queue.append(job.id)
@@ -317,6 +317,8 @@ actor RunnerQueue {
     /// Cancels a job: a queued one ends at once, a running one is told on its runner's next call.
     func cancel(job id: String) throws -> JobStatus {
         guard var job = jobs[id] else { throw GenericError(.notFound, "no pipeline job '\(id.prefix(80))'") }
+        // A job that has ended stays as it ended.
+        guard job.state == "queued" || job.state == "running" else { return status(id, after: job.firstLine + job.lines.count) }
         job.cancelRequested = true
         jobs[id] = job
         if job.state == "queued" {

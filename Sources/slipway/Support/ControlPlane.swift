@@ -160,22 +160,24 @@ enum WorkspaceArchive {
             let listFile = folder.appendingPathComponent("workspace-\(UUID().uuidString.lowercased()).list")
             defer { try? FileManager.default.removeItem(at: listFile) }
             try Data(files.joined(separator: "\0").utf8).write(to: listFile)
-            tar.arguments = ["tar", "-cf", archive.path, "--no-recursion", "--null", "-T", listFile.path]
-            try runTar(tar)
+            tar.arguments = ["tar", "-cf", archive.path, "--warning=no-file-changed", "--no-recursion", "--null", "-T", listFile.path]
+            try runTar(tar, changedIsFine: true)
         } else {
-            var arguments = ["tar", "-cf", archive.path, "--exclude=./.git"]
+            var arguments = ["tar", "-cf", archive.path, "--warning=no-file-changed", "--exclude=./.git"]
             if let dataRelative { arguments.append("--exclude=./\(dataRelative)") }
             tar.arguments = arguments + ["."]
-            try runTar(tar)
+            try runTar(tar, changedIsFine: true)
         }
         return archive
     }
 
-    private static func runTar(_ process: Process) throws {
+    /// Runs tar; with `changedIsFine`, its status 1 ("some files changed while being archived", as files of a
+    /// running job may) is not a failure: the archive holds each file as it was read.
+    private static func runTar(_ process: Process, changedIsFine: Bool = false) throws {
         do { try process.run() } catch { throw GenericError(.internal, "cannot start tar to pack the workspace: \(error)") }
         let errors = (process.standardError as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard process.terminationStatus == 0 || (changedIsFine && process.terminationStatus == 1) else {
             throw GenericError(.internal, "tar could not pack the workspace: \(String(decoding: errors.prefix(500), as: UTF8.self))")
         }
     }
