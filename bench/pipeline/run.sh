@@ -81,6 +81,7 @@ print('slipway: all', len(r['jobs']), 'stages cached', file=sys.stderr)"
 (cd "$WORK/dvc" && $DVC repro 2>&1 | grep -c "didn't change, skipping" | xargs -I{} echo "dvc: {} stages skipped" >&2)
 
 : >"$WORK/times"
+export LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 for rep in $(seq 1 "$REPS"); do
     if [ $((rep % 2)) -eq 1 ]; then order="slipway dvc"; else order="dvc slipway"; fi
     for side in $order; do
@@ -128,7 +129,8 @@ for line in open(times):
     sides[side].append(float(seconds))
 overhead = [float(x) for x in open(overhead_file)]
 s, d = statistics.median(sides["slipway"]), statistics.median(sides["dvc"])
-print(f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} CPUs, {platform.platform()}; load average {os.getloadavg()[0]:.1f}")
+print(f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} CPUs, {platform.platform()}; "
+      f"load average {os.environ.get('LOAD_START', '?')} when the timed rounds started, {os.getloadavg()[0]:.1f} at the end")
 print(f"- Versions: slipway {slipway_version} (release build), DVC {dvc_version}")
 print(f"- Command: `bench/pipeline/run.sh` (STAGES={stages}, REPS={reps}; the sides alternate which goes first)")
 print()

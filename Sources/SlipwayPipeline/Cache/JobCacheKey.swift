@@ -67,7 +67,7 @@ public struct JobCacheKey: Sendable, Equatable {
             add("file", "\(file)\u{0}\(entry.digest)")
             bytes += entry.size
         }
-        return JobCacheKey(value: hash.finalize().map { String(format: "%02x", $0) }.joined(), inputFiles: files.count, inputBytes: bytes)
+        return JobCacheKey(value: lowercaseHex(hash.finalize()), inputFiles: files.count, inputBytes: bytes)
     }
 
     /// A canonical text of a job definition: every field that affects what it runs, in a fixed order.
@@ -130,8 +130,8 @@ enum CacheGlobs {
     /// Relative paths of the regular files that match, sorted. A pattern that names a folder takes
     /// everything under it.
     static func files(matching patterns: [String], in workspace: URL) throws -> [String] {
-        var includes: [NSRegularExpression] = []
-        var excludes: [NSRegularExpression] = []
+        var includes: [PathMatcher] = []
+        var excludes: [PathMatcher] = []
         for raw in patterns {
             var pattern = raw.trimmingCharacters(in: .whitespaces)
             guard !pattern.isEmpty else { continue }
@@ -142,13 +142,18 @@ enum CacheGlobs {
             guard !pattern.hasPrefix("/"), !pattern.split(separator: "/").contains("..") else {
                 throw CacheError("cache pattern '\(raw)' must stay inside the workspace (no leading / and no ..)")
             }
-            let regex: NSRegularExpression
-            do {
-                regex = try NSRegularExpression(pattern: "(?:" + String(HashFiles.globRegex(pattern).dropLast()) + ")(?:/.*)?$")
-            } catch {
-                throw CacheError("cache pattern '\(raw)' is not a valid glob")
+            let matcher: PathMatcher
+            if !pattern.contains(where: { "*?[".contains($0) }) {
+                // A plain path (the common case) needs no regular expression: it matches itself and what is below it.
+                matcher = .path(pattern)
+            } else {
+                do {
+                    matcher = .glob(try NSRegularExpression(pattern: "(?:" + String(HashFiles.globRegex(pattern).dropLast()) + ")(?:/.*)?$"))
+                } catch {
+                    throw CacheError("cache pattern '\(raw)' is not a valid glob")
+                }
             }
-            if negated { excludes.append(regex) } else { includes.append(regex) }
+            if negated { excludes.append(matcher) } else { includes.append(matcher) }
         }
         guard !includes.isEmpty else { return [] }
         // Walk only below each include pattern's literal folder prefix (`data/raw` of `data/raw/**/*.csv`),
@@ -171,10 +176,7 @@ enum CacheGlobs {
         starts = starts.filter { start in !starts.contains { other in other != start && (other.isEmpty || start.hasPrefix(other + "/")) } }
         var found: [String] = []
         func consider(_ relative: String) {
-            let range = NSRange(relative.startIndex..., in: relative)
-            guard includes.contains(where: { $0.firstMatch(in: relative, range: range) != nil }),
-                !excludes.contains(where: { $0.firstMatch(in: relative, range: range) != nil })
-            else { return }
+            guard includes.contains(where: { $0.matches(relative) }), !excludes.contains(where: { $0.matches(relative) }) else { return }
             found.append(relative)
         }
         func walk(_ relative: String) {
@@ -213,6 +215,37 @@ enum CacheGlobs {
         }
         return found.sorted()
     }
+}
+
+/// One `cache.inputs` pattern: a plain path, or a glob as a regular expression.
+private enum PathMatcher {
+    case path(String)
+    case glob(NSRegularExpression)
+
+    /// Whether a workspace-relative file path is the pattern's path or below it (or matches the glob).
+    func matches(_ relative: String) -> Bool {
+        switch self {
+        case .path(let path):
+            // Compared as bytes, as the regular expression of the same path would.
+            guard relative.utf8.starts(with: path.utf8) else { return false }
+            let rest = relative.utf8.dropFirst(path.utf8.count)
+            return rest.isEmpty ? !path.isEmpty : rest.first == UInt8(ascii: "/")
+        case .glob(let regex):
+            return regex.firstMatch(in: relative, range: NSRange(relative.startIndex..., in: relative)) != nil
+        }
+    }
+}
+
+/// Lowercase hexadecimal of bytes (a digest).
+func lowercaseHex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(64)
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: text, as: UTF8.self)
 }
 
 /// A job cache problem, with what to do about it.
@@ -263,7 +296,7 @@ public final class FileDigestCache: @unchecked Sendable {
         defer { try? handle.close() }
         var hash = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hash.update(data: chunk) }
-        let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = lowercaseHex(hash.finalize())
         if Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > 2 {
             lock.lock()
             entries[key] = Entry(

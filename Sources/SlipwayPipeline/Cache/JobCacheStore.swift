@@ -42,10 +42,39 @@ public struct JobCacheStore: Sendable {
     /// The entry for a key whose objects are all still present, or nil.
     public func lookup(_ key: String) async -> Entry? {
         guard key.allSatisfy(\.isHexDigit), let data = try? Data(contentsOf: file(key)),
-            let entry = try? SlipwayJSON.decoder().decode(Entry.self, from: data), entry.key == key
+            let entry = Self.quickDecode(data) ?? (try? SlipwayJSON.decoder().decode(Entry.self, from: data)), entry.key == key
         else { return nil }
         for output in entry.files where (try? await artifacts.contains(output.digest)) != true { return nil }
         return entry
+    }
+
+    /// Reads an entry in the form `save` writes, without job outputs, without the general JSON decoder (a
+    /// cached run reads one entry per job, and Codable's decoding is most of that). Nil when anything is
+    /// not exactly that form; the caller then decodes it the general way.
+    static func quickDecode(_ data: Data) -> Entry? {
+        guard data.count < 1 << 20, let text = String(validating: data, as: UTF8.self) else { return nil }
+        var parser = ExpressionJSONParser(text)
+        guard case .object(let root)? = try? parser.parseDocument() else { return nil }
+        var fields: [String: ExpressionValue] = [:]
+        for (name, value) in root.entries { fields[name] = value }
+        guard fields.count == 6, case .string(let key)? = fields["key"], case .string(let workflow)? = fields["workflow"],
+            case .string(let job)? = fields["job"], case .object(let outputs)? = fields["jobOutputs"], case .array(let files)? = fields["files"],
+            case .string(let created)? = fields["createdAt"], let createdAt = Timestamp.parse(created)
+        else { return nil }
+        // Output names are case-sensitive here, and the expression parser folds case: entries with
+        // outputs take the general way.
+        guard outputs.entries.isEmpty else { return nil }
+        var outputFiles: [Entry.Output] = []
+        for file in files {
+            guard case .object(let object) = file, object.entries.count == 4, case .string(let path)? = object.entries.first(where: { $0.key == "path" })?.value,
+                case .string(let digestText)? = object.entries.first(where: { $0.key == "digest" })?.value, let digest = Digest(digestText),
+                case .bool(let folder)? = object.entries.first(where: { $0.key == "folder" })?.value,
+                case .number(let size)? = object.entries.first(where: { $0.key == "size" })?.value,
+                size >= 0, size < 9_007_199_254_740_992, size == size.rounded()
+            else { return nil }
+            outputFiles.append(Entry.Output(path: path, digest: digest, folder: folder, size: Int64(size)))
+        }
+        return Entry(key: key, workflow: workflow, job: job, jobOutputs: [:], files: outputFiles, createdAt: createdAt)
     }
 
     /// Stores a successful job's outputs under its key. Refused (nothing stored) when an output path is
