@@ -13,7 +13,7 @@ struct AliasCommand: AsyncParsableCommand {
     )
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Point an alias at a version (recorded in its history).")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Point an alias at a version (recorded in its history).")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument var alias: String
@@ -30,7 +30,7 @@ struct AliasCommand: AsyncParsableCommand {
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The version an alias points at, now or --at a past instant.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "The version an alias points at, now or --at a past instant.")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument var alias: String
@@ -62,7 +62,7 @@ struct AliasCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an alias (recorded in its history).")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove an alias (recorded in its history).")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument var alias: String
@@ -77,7 +77,7 @@ struct AliasCommand: AsyncParsableCommand {
     }
 
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every move of an alias (or of all aliases of a model): who, when, from, to, why.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Every move of an alias (or of all aliases of a model): who, when, from, to, why.")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument var alias: String?

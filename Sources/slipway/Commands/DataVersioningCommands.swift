@@ -167,7 +167,7 @@ struct DataRemoteCommand: AsyncParsableCommand {
         commandName: "remote", abstract: "Configure where data is pushed to and pulled from.", subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "add", 
             abstract: "Add a remote: a folder path or an http(s):// Slipway server (its token comes from SLIPWAY_TOKEN).")
         @Argument(help: "The remote's name.") var name: String
         @Argument(help: "A folder path or an http(s):// Slipway server URL.") var url: String
@@ -192,7 +192,7 @@ struct DataRemoteCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the remotes.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the remotes.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -205,7 +205,7 @@ struct DataRemoteCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a remote (its data is left alone).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a remote (its data is left alone).")
         @Argument(help: "The remote's name.") var name: String
         @OptionGroup var global: GlobalOptions
 

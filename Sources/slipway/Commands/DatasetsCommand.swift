@@ -19,7 +19,7 @@ struct DatasetsCommand: AsyncParsableCommand {
     )
 
     struct Register: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register a tracked path (PATH or PATH.slipway) as a dataset.")
+        static let configuration = CommandConfiguration(commandName: "register", abstract: "Register a tracked path (PATH or PATH.slipway) as a dataset.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The tracked data path or its .slipway pointer.") var path: String
         @Option(name: .long, help: "A column holding each row's time; its first and last values become the date range.") var timeColumn: String?
@@ -36,7 +36,7 @@ struct DatasetsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List registered datasets, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List registered datasets, newest first.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "Only this dataset name (a tracked path such as data/train.csv).") var name: String?
         @Option(name: .long, help: "At most this many (1-1000).") var limit: Int = 100
@@ -61,7 +61,7 @@ struct DatasetsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a dataset: the latest of its name, or the one with --digest.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a dataset: the latest of its name, or the one with --digest.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dataset's name (a tracked path such as data/train.csv).") var name: String
         @Option(name: .long, help: "The content digest (sha256:…).") var digest: String?

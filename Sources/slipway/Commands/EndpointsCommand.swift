@@ -13,7 +13,7 @@ struct EndpointsCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an endpoint.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an endpoint.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(name: .long, help: "The header that carries the sticky key (default X-User-Id).") var stickyHeader: String?
@@ -47,7 +47,7 @@ struct EndpointsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List endpoints with their variants and weights.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List endpoints with their variants and weights.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -101,7 +101,7 @@ struct EndpointsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an endpoint, its policy and live per-variant metrics.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an endpoint, its policy and live per-variant metrics.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -114,7 +114,7 @@ struct EndpointsCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete an endpoint and its deployments.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete an endpoint and its deployments.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -186,7 +186,7 @@ struct TrafficCommand: AsyncParsableCommand {
     )
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "set", 
             abstract: "Set the weights, e.g. `slipway traffic set churn-api stable=90 canary=10` (they must add up to 100).")
         @OptionGroup var global: GlobalOptions
         @Argument var endpoint: String
@@ -209,7 +209,7 @@ struct TrafficCommand: AsyncParsableCommand {
     }
 
     struct Switch: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send all traffic to one variant at once (blue-green switch, rollback).")
+        static let configuration = CommandConfiguration(commandName: "switch", abstract: "Send all traffic to one variant at once (blue-green switch, rollback).")
         @OptionGroup var global: GlobalOptions
         @Argument var endpoint: String
         @Argument var variant: String
@@ -223,7 +223,7 @@ struct TrafficCommand: AsyncParsableCommand {
     }
 
     struct Mirror: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mirror a share of the traffic to a variant (0 stops it).")
+        static let configuration = CommandConfiguration(commandName: "mirror", abstract: "Mirror a share of the traffic to a variant (0 stops it).")
         @OptionGroup var global: GlobalOptions
         @Argument var endpoint: String
         @Option(name: .long) var to: String
@@ -238,7 +238,7 @@ struct TrafficCommand: AsyncParsableCommand {
     }
 
     struct Route: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send requests with a header value to a variant, e.g. --header X-Group=internal --to canary.")
+        static let configuration = CommandConfiguration(commandName: "route", abstract: "Send requests with a header value to a variant, e.g. --header X-Group=internal --to canary.")
         @OptionGroup var global: GlobalOptions
         @Argument var endpoint: String
         @Option(name: .long, help: "NAME=VALUE") var header: String

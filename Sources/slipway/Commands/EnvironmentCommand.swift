@@ -19,7 +19,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an environment, or replace its protection rules.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an environment, or replace its protection rules.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The environment's name, e.g. production.") var name: String
         @Option(name: .long, help: "Comma-separated user names; one of them must approve each deployment.") var reviewers: String?
@@ -47,7 +47,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List environments.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List environments.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -66,7 +66,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an environment's protection rules.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an environment's protection rules.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The environment's name.") var name: String
 
@@ -81,7 +81,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete an environment (its secrets stay until deleted).")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete an environment (its secrets stay until deleted).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The environment's name.") var name: String
 

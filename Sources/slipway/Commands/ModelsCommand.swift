@@ -13,7 +13,7 @@ struct ModelsCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register a new model name.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Register a new model name.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The model name: letters, digits, '_', '-', '.'.") var name: String
         @Option(name: .long, help: "A description.") var description: String = ""
@@ -29,7 +29,7 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List models, optionally filtered.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List models, optionally filtered.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "A filter such as \"name LIKE 'fraud%' AND tags.team = 'risk'\".") var filter: String = ""
         @Option(name: .long, help: "Order, e.g. 'name DESC' (repeatable).") var orderBy: [String] = []
@@ -55,7 +55,7 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a model with its aliases and tags.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a model with its aliases and tags.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -74,7 +74,7 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a model's description.")
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a model's description.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(name: .long) var description: String
@@ -88,7 +88,7 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct Rename: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Rename a model; versions, aliases and history follow.")
+        static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a model; versions, aliases and history follow.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument var newName: String
@@ -102,7 +102,7 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct Tag: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a model tag.")
+        static let configuration = CommandConfiguration(commandName: "tag", abstract: "Set a model tag.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument(help: "key=value") var pair: String
@@ -117,7 +117,7 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct Untag: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a model tag.")
+        static let configuration = CommandConfiguration(commandName: "untag", abstract: "Remove a model tag.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Argument var key: String
@@ -131,7 +131,7 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a model and its versions (admin; refused while aliases point at them).")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a model and its versions (admin; refused while aliases point at them).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 

@@ -25,7 +25,7 @@ struct PredictionsCommand: AsyncParsableCommand {
     )
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "export", 
             abstract: "Write an endpoint's prediction log as JSON Lines or CSV.",
             discussion: """
                 Streams every page of the log, oldest first. JSON Lines has one record per line, the same JSON as \

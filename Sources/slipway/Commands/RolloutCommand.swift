@@ -13,7 +13,7 @@ struct RolloutCommand: AsyncParsableCommand {
     )
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "start", 
             abstract: "Start a rollout from a YAML file. An invalid file prints every problem (file:line:column) and starts nothing.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .shortAndLong, help: "The rollout file (a Rollout and any AnalysisTemplates).") var file: String
@@ -43,7 +43,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "status", 
             abstract: "A rollout's phase, step, weights and each analysis metric's latest values and verdicts.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
@@ -68,7 +68,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every rollout with its phase and step.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Every rollout with its phase and step.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -91,7 +91,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "history", 
             abstract: "Every transition of a rollout: when, who, what, from and to which phase and step, why.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
@@ -116,7 +116,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct Promote: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "promote", 
             abstract: "Skip the current pause, gate or analysis (the approver role); --full sends all traffic to the candidate at once.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
@@ -126,7 +126,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct Abort: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop a rollout: the candidate's weight goes to 0 at once.")
+        static let configuration = CommandConfiguration(commandName: "abort", abstract: "Stop a rollout: the candidate's weight goes to 0 at once.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         @Option(name: .long, help: "Why, for the history.") var reason: String?
@@ -135,7 +135,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct Pause: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Hold a progressing rollout at its step until it is resumed.")
+        static let configuration = CommandConfiguration(commandName: "pause", abstract: "Hold a progressing rollout at its step until it is resumed.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -143,7 +143,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct Resume: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Resume a paused rollout (past a gate: the approver role).")
+        static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused rollout (past a gate: the approver role).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 
@@ -151,7 +151,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct Undo: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "undo", 
             abstract: "Undo a completed rollout: traffic back on the earlier stable variant and the production alias back (the approver role).")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
@@ -161,7 +161,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 
     struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a degraded rollout again from its first step.")
+        static let configuration = CommandConfiguration(commandName: "retry", abstract: "Start a degraded rollout again from its first step.")
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
 

@@ -42,7 +42,7 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "At most this many.") var limit: Int = 50
 
@@ -71,7 +71,7 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a run: its jobs, steps, outputs and annotations.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a run: its jobs, steps, outputs and annotations.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The run id.") var run: String
 
@@ -116,7 +116,7 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Logs: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a run's step logs (masked).")
+        static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a run's step logs (masked).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The run id.") var run: String
         @Option(name: .long, help: "Only this job (its id, or a matrix leg's name).") var job: String?
@@ -161,7 +161,7 @@ struct RunsCommand: AsyncParsableCommand {
 
 extension RunsCommand {
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "cancel", 
             abstract: "Cancel a run in progress.",
             discussion: """
                 Sends SIGTERM to the slipway process that runs it, as Ctrl-C would: running steps are interrupted, jobs \
@@ -286,7 +286,7 @@ extension RunsCommand {
     }
 
     struct Rerun: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "rerun", 
             abstract: "Run a run's workflow again, with the same event and inputs.",
             discussion: """
                 The workflow file is read as it is now and runs in the current folder, as a new run whose record names \

@@ -21,7 +21,7 @@ struct SecretCommand: AsyncParsableCommand {
     )
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "set", 
             abstract: "Store a secret; the value comes from stdin (one trailing newline removed) or --file (kept exactly).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The secret's name: letters, digits and _, not starting with a digit or GITHUB_.") var name: String
@@ -64,7 +64,7 @@ struct SecretCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List secret names (never values).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List secret names (never values).")
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "List this environment's secrets instead of the repository's.") var env: String?
 
@@ -79,7 +79,7 @@ struct SecretCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a secret.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a secret.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The secret's name.") var name: String
         @Option(name: .long, help: "Delete the environment's secret of this name.") var env: String?

@@ -13,7 +13,7 @@ struct StageCommand: AsyncParsableCommand {
     )
 
     struct Transition: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "transition", 
             abstract: "Move a version to a stage; refused (exit 1) with the rule that failed when the policy does not allow it.")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
@@ -30,7 +30,7 @@ struct StageCommand: AsyncParsableCommand {
     }
 
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a version for a stage (approver role; not the registrant).")
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve a version for a stage (approver role; not the registrant).")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument var version: Int

@@ -137,7 +137,7 @@ extension StatsCommand {
 
 extension StatsCommand {
     struct Proportions: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Two-proportion z-test (pooled z, unpooled Wald interval for the difference).")
+        static let configuration = CommandConfiguration(commandName: "proportions", abstract: "Two-proportion z-test (pooled z, unpooled Wald interval for the difference).")
         @Option(help: "Control SUCCESSES/TRIALS, e.g. 100/1000.") var control: String
         @Option(help: "Treatment SUCCESSES/TRIALS.") var treatment: String
         @Option(help: "1 − confidence level.") var alpha = 0.05
@@ -258,7 +258,7 @@ extension StatsCommand {
     }
 
     struct Power: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Sample size per arm for a two-proportion test (Cohen's h, normal approximation).")
+        static let configuration = CommandConfiguration(commandName: "power", abstract: "Sample size per arm for a two-proportion test (Cohen's h, normal approximation).")
         @Option(help: "Baseline conversion rate.") var baseline: Double
         @Option(help: "Minimum detectable effect (absolute unless --relative).") var mde: Double
         @Flag(help: "Treat --mde as relative to the baseline.") var relative = false
@@ -276,7 +276,7 @@ extension StatsCommand {
     }
 
     struct Correct: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Adjust p-values for multiple testing (Holm or Benjamini–Hochberg).")
+        static let configuration = CommandConfiguration(commandName: "correct", abstract: "Adjust p-values for multiple testing (Holm or Benjamini–Hochberg).")
         enum Method: String, ExpressibleByArgument { case holm, bh }
         @Option(help: "holm or bh.") var method: Method
         @Option(help: "Comma-separated p-values.") var p: String
@@ -315,7 +315,7 @@ extension StatsCommand {
     }
 
     struct Bayes: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "bayes", 
             abstract: "Bayesian comparison of two conversion rates on the relative effect (GrowthBook's model).")
         @Option(help: "Control SUCCESSES/TRIALS.") var control: String
         @Option(help: "Treatment SUCCESSES/TRIALS.") var treatment: String
@@ -362,7 +362,7 @@ extension StatsCommand {
     }
 
     struct Bucket: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The bucket in [0, 1) a unit hashes to (GrowthBook v1/v2 or murmur3).")
+        static let configuration = CommandConfiguration(commandName: "bucket", abstract: "The bucket in [0, 1) a unit hashes to (GrowthBook v1/v2 or murmur3).")
         enum Hash: String, ExpressibleByArgument, CaseIterable {
             case fnv1a32V1 = "fnv1a32-v1"
             case fnv1a32V2 = "fnv1a32-v2"

@@ -10,7 +10,7 @@ struct TokenCommand: AsyncParsableCommand {
         commandName: "token", abstract: "Create bearer tokens for the API (admin only).", subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create", 
             abstract: "Create a token with a role; the secret is printed once and only its hash is stored.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "viewer, editor, approver or admin.") var role: String

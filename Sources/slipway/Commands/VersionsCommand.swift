@@ -14,7 +14,7 @@ struct VersionsCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create", 
             abstract: "Register the next version of a model with its artifact and lineage.",
             discussion: """
                 The artifact (a file or a folder) is stored by content digest. The git commit of the current \
@@ -88,7 +88,7 @@ struct VersionsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the versions of a model, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the versions of a model, newest first.")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Option(name: .long, help: "At most this many (1-10000).") var limit: Int = 100
@@ -120,7 +120,7 @@ struct VersionsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a version with its whole lineage.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a version with its whole lineage.")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument(help: "A version number, 'latest' or an alias.") var version: String
@@ -169,7 +169,7 @@ struct VersionsCommand: AsyncParsableCommand {
     }
 
     struct Download: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Download a version's artifact (verified by digest).")
+        static let configuration = CommandConfiguration(commandName: "download", abstract: "Download a version's artifact (verified by digest).")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument(help: "A version number, 'latest' or an alias.") var version: String
@@ -205,7 +205,7 @@ struct VersionsCommand: AsyncParsableCommand {
     }
 
     struct Tag: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a version tag (release tags like v2.1.0 can be set once).")
+        static let configuration = CommandConfiguration(commandName: "tag", abstract: "Set a version tag (release tags like v2.1.0 can be set once).")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument var version: Int
@@ -223,7 +223,7 @@ struct VersionsCommand: AsyncParsableCommand {
     }
 
     struct Untag: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a version tag.")
+        static let configuration = CommandConfiguration(commandName: "untag", abstract: "Remove a version tag.")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument var version: Int
@@ -240,7 +240,7 @@ struct VersionsCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a version (refused while an alias points at it).")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a version (refused while an alias points at it).")
         @OptionGroup var global: GlobalOptions
         @Argument var model: String
         @Argument var version: Int
