@@ -9,31 +9,16 @@ import Testing
 /// A long-running `slipway` child process (a runner, or a run followed while it runs), its output in files.
 final class BackgroundCLI: @unchecked Sendable {
     // Set once in init, read afterwards.
-    let process = Process()
-    let out: URL
-    let err: URL
+    private let child: CLIChild
+    var process: Process { child.process }
 
     init(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws {
-        process.executableURL = slipwayExecutable()
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        var env = ProcessInfo.processInfo.environment
-        for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_CONFIG", "SLIPWAY_DATA_DIR", "SLIPWAY_PORT"] { env[key] = nil }
-        env.merge(environment) { $1 }
-        process.environment = env
-        let tag = UUID().uuidString.prefix(8)
-        out = folder.appendingPathComponent(".bg-\(tag).out")
-        err = folder.appendingPathComponent(".bg-\(tag).err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        child = try CLIChild(arguments, in: folder, environment: environment, stdin: nil)
+        try child.process.run()
     }
 
-    var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
+    var stdout: String { (try? String(contentsOf: child.out, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: child.err, encoding: .utf8)) ?? "" }
 
     /// Waits until `condition` holds, the process exits, or `seconds` pass; returns whether it holds.
     func wait(seconds: Double = 90, until condition: () -> Bool) async -> Bool {

@@ -135,7 +135,7 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// A `slipway` child process with its output captured in files of the folder it runs in.
-private struct CLIChild {
+struct CLIChild {
     let process = Process()
     let out: URL
     let err: URL

@@ -15,41 +15,6 @@ struct RunnerRoutes {
     static let maximumLines = 5_000
     static let maximumLineBytes = 256 * 1024
 
-    struct RegisterRunner: Decodable {
-        var name: String
-        var labels: [String]
-        var ephemeral: Bool?
-    }
-
-    struct RunnerList: Encodable {
-        var runners: [RunnerQueue.Runner]
-    }
-
-    struct SubmitJob: Decodable {
-        var name: String
-        var run: String
-        var labels: [String]
-        var payload: String
-    }
-
-    struct AppendLines: Decodable {
-        var runner: String
-        var lines: [String]
-    }
-
-    struct AppendAnswer: Encodable {
-        var cancelled: Bool
-    }
-
-    struct CompleteJob: Decodable {
-        var runner: String
-        var result: String
-    }
-
-    struct NextJob: Encodable {
-        var job: RunnerQueue.Assignment
-    }
-
     func addRoutes(to group: RouterGroup<APIContext>) {
         group.get("runners", use: list)
         group.post("runners", use: register)
@@ -72,12 +37,12 @@ struct RunnerRoutes {
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         try context.requirePrincipal().require(.viewer, for: "listing runners")
-        return try jsonResponse(RunnerList(runners: await queue.list()))
+        return try jsonResponse(RunnerWire.RunnerList(runners: await queue.list()))
     }
 
     @Sendable func register(_ request: Request, context: APIContext) async throws -> Response {
         try context.requirePrincipal().require(.editor, for: "registering a runner")
-        let body = try await request.decodeJSON(RegisterRunner.self, context: context)
+        let body = try await request.decodeJSON(RunnerWire.RegisterRunner.self, context: context)
         let runner = try await queue.register(name: body.name, labels: body.labels, ephemeral: body.ephemeral ?? false)
         return try jsonResponse(runner, status: .created)
     }
@@ -92,12 +57,12 @@ struct RunnerRoutes {
         try context.requirePrincipal().require(.editor, for: "taking pipeline jobs")
         let id = try context.parameters.decoded("id")
         guard let assignment = try await queue.next(runner: id, wait: wait(request)) else { return Response(status: .noContent) }
-        return try jsonResponse(NextJob(job: assignment))
+        return try jsonResponse(RunnerWire.NextJob(job: assignment))
     }
 
     @Sendable func submit(_ request: Request, context: APIContext) async throws -> Response {
         try context.requirePrincipal().require(.editor, for: "submitting pipeline jobs")
-        let body = try await request.decodeJSON(SubmitJob.self, context: context)
+        let body = try await request.decodeJSON(RunnerWire.SubmitJob.self, context: context)
         guard let data = body.payload.data(using: .utf8), (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
             throw GenericError(.invalidArgument, "payload must be a JSON object, as text")
         }
@@ -112,7 +77,7 @@ struct RunnerRoutes {
 
     @Sendable func append(_ request: Request, context: APIContext) async throws -> Response {
         try context.requirePrincipal().require(.editor, for: "streaming pipeline job lines")
-        let body = try await request.decodeJSON(AppendLines.self, context: context)
+        let body = try await request.decodeJSON(RunnerWire.AppendLines.self, context: context)
         guard body.lines.count <= Self.maximumLines else {
             throw GenericError(.invalidArgument, "at most \(Self.maximumLines) lines per request, not \(body.lines.count)")
         }
@@ -120,12 +85,12 @@ struct RunnerRoutes {
             throw GenericError(.tooLarge, "a line of \(long.utf8.count) bytes is longer than \(Self.maximumLineBytes); split it")
         }
         let cancelled = try await queue.append(job: context.parameters.decoded("id"), runner: body.runner, lines: body.lines)
-        return try jsonResponse(AppendAnswer(cancelled: cancelled))
+        return try jsonResponse(RunnerWire.AppendAnswer(cancelled: cancelled))
     }
 
     @Sendable func complete(_ request: Request, context: APIContext) async throws -> Response {
         try context.requirePrincipal().require(.editor, for: "completing pipeline jobs")
-        let body = try await request.decodeJSON(CompleteJob.self, context: context)
+        let body = try await request.decodeJSON(RunnerWire.CompleteJob.self, context: context)
         try await queue.complete(job: context.parameters.decoded("id"), runner: body.runner, result: body.result)
         return emptyResponse()
     }

@@ -9,52 +9,9 @@ import SlipwayCore
 /// from for ``runnerTimeout`` is offline, and a job it held fails. The queue lives in the server's memory: a restart
 /// forgets queued jobs, and the runs waiting on them fail with a clear error.
 actor RunnerQueue {
-    /// A registered runner.
-    struct Runner: Codable, Sendable {
-        var id: String
-        var name: String
-        var labels: [String]
-        var ephemeral: Bool
-        /// `idle`, `busy` or `offline`.
-        var state: String
-        /// The job it runs, if any.
-        var job: String?
-        var registeredAt: Date
-        var lastSeenAt: Date
-        /// How many jobs it has taken.
-        var jobsTaken: Int
-    }
-
-    /// A job as the run that submitted it sees it (never its payload).
-    struct JobStatus: Codable, Sendable {
-        var id: String
-        var name: String
-        var run: String
-        var labels: [String]
-        /// `queued`, `running`, `completed` or `cancelled`.
-        var state: String
-        var runner: String?
-        /// Why a queued job waits.
-        var waitingReason: String?
-        var cancelRequested: Bool
-        var createdAt: Date
-        var startedAt: Date?
-        var finishedAt: Date?
-        /// The streamed lines from `after` on, and the index to ask from next.
-        var lines: [String]
-        var next: Int
-        /// The runner's result (JSON text) once completed.
-        var result: String?
-        /// Why the job ended without a result from its runner (runner lost, cancelled while queued).
-        var error: String?
-    }
-
-    /// What a runner gets when it takes a job.
-    struct Assignment: Codable, Sendable {
-        var id: String
-        var name: String
-        var payload: String
-    }
+    typealias Runner = RunnerWire.Runner
+    typealias JobStatus = RunnerWire.JobStatus
+    typealias Assignment = RunnerWire.Assignment
 
     private struct Job {
         var id: String

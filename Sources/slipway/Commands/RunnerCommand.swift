@@ -3,6 +3,7 @@ import Foundation
 import NIOHTTP1
 import SlipwayCore
 import SlipwayPipeline
+import SlipwayServer
 import SlipwayStore
 import Synchronization
 
@@ -75,39 +76,6 @@ final class RunnerWorker: Sendable {
         self.retry = retry
     }
 
-    struct Register: Encodable {
-        var name: String
-        var labels: [String]
-        var ephemeral: Bool
-    }
-
-    struct Registered: Decodable {
-        var id: String
-        var name: String
-        var labels: [String]
-    }
-
-    struct Next: Decodable {
-        struct Assignment: Decodable {
-            var id: String
-            var name: String
-            var payload: String
-        }
-        var job: Assignment
-    }
-
-    struct Lines: Encodable {
-        var runner: String
-        var lines: [String]
-    }
-
-    struct LinesAnswer: Decodable { var cancelled: Bool }
-
-    struct Result: Encodable {
-        var runner: String
-        var result: String
-    }
-
     struct Empty: Decodable {}
 
     /// A line on stdout, written at once (not buffered), so that a log file shows it as it happens.
@@ -118,7 +86,7 @@ final class RunnerWorker: Sendable {
     private func register() async throws -> String {
         guard
             let registered = try await plane.call(
-                .POST, "runners", body: Register(name: runner.name, labels: runner.labels.sorted(), ephemeral: ephemeral), as: Registered.self)
+                .POST, "runners", body: RunnerWire.RegisterRunner(name: runner.name, labels: runner.labels.sorted(), ephemeral: ephemeral), as: RunnerWire.Runner.self)
         else { throw GenericError(.internal, "the server did not register the runner") }
         state.withLock { $0.runnerID = registered.id }
         say("Runner \(registered.name) (\(registered.id)) registered with \(plane.baseURL), labels: \(registered.labels.joined(separator: ", "))")
@@ -136,9 +104,9 @@ final class RunnerWorker: Sendable {
         var id = try await register()
         var outage = false
         while !state.withLock({ $0.stopping }) {
-            let next: Next?
+            let next: RunnerWire.NextJob?
             do {
-                next = try await plane.call(.POST, "runners/\(id)/next?wait=20", as: Next.self, timeout: 40)
+                next = try await plane.call(.POST, "runners/\(id)/next?wait=20", as: RunnerWire.NextJob.self, timeout: 40)
                 if outage {
                     outage = false
                     say("The server answers again")
@@ -190,7 +158,7 @@ final class RunnerWorker: Sendable {
     private let busy = Mutex(false)
 
     /// Runs one job and reports its result.
-    private func run(_ assignment: Next.Assignment, runnerID: String) async {
+    private func run(_ assignment: RunnerWire.Assignment, runnerID: String) async {
         busy.withLock { $0 = true }
         defer { busy.withLock { $0 = false } }
         state.withLock { $0.jobCancelled = $0.stopping }
@@ -241,7 +209,7 @@ final class RunnerWorker: Sendable {
         if let workspace { try? FileManager.default.removeItem(at: workspace) }
         do {
             let text = String(decoding: try SlipwayJSON.encoder().encode(result), as: UTF8.self)
-            _ = try await plane.call(.POST, "pipeline-jobs/\(assignment.id)/result", body: Result(runner: runnerID, result: text), as: Empty.self)
+            _ = try await plane.call(.POST, "pipeline-jobs/\(assignment.id)/result", body: RunnerWire.CompleteJob(runner: runnerID, result: text), as: Empty.self)
             say("Job \(assignment.name): \(result.conclusion.rawValue)")
         } catch {
             say("Could not report the result of job \(assignment.name): \(error)")
@@ -288,8 +256,8 @@ final class LineStreamer: Sendable {
                 while true {
                     do {
                         let answer = try await plane.call(
-                            .POST, "pipeline-jobs/\(job)/lines", body: RunnerWorker.Lines(runner: runner, lines: batch),
-                            as: RunnerWorker.LinesAnswer.self)
+                            .POST, "pipeline-jobs/\(job)/lines", body: RunnerWire.AppendLines(runner: runner, lines: batch),
+                            as: RunnerWire.AppendAnswer.self)
                         if answer?.cancelled == true { onCancel() }
                         break
                     } catch let error as GenericError where error.kind == .unavailable && attempts < 30 {

@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import SlipwayCore
 import SlipwayPipeline
+import SlipwayServer
 import SlipwayStore
 
 /// Sends a run's jobs to remote runners through the control plane (`slipway run --server URL`).
@@ -13,24 +14,6 @@ struct ServerJobDispatcher: JobDispatcher {
     let plane: ControlPlane
     let project: URL
     let dataDir: URL
-
-    struct Submit: Encodable {
-        var name: String
-        var run: String
-        var labels: [String]
-        var payload: String
-    }
-
-    struct JobStatus: Decodable {
-        var id: String
-        var state: String
-        var runner: String?
-        var waitingReason: String?
-        var lines: [String]
-        var next: Int
-        var result: String?
-        var error: String?
-    }
 
     struct Empty: Decodable {}
 
@@ -51,7 +34,7 @@ struct ServerJobDispatcher: JobDispatcher {
         let payload = String(decoding: try SlipwayJSON.encoder().encode(job), as: UTF8.self)
         guard
             let submitted = try await plane.call(
-                .POST, "pipeline-jobs", body: Submit(name: job.key, run: job.runID, labels: labels, payload: payload), as: JobStatus.self)
+                .POST, "pipeline-jobs", body: RunnerWire.SubmitJob(name: job.key, run: job.runID, labels: labels, payload: payload), as: RunnerWire.JobStatus.self)
         else { throw GenericError(.internal, "the server did not queue the job") }
         var next = 0
         var shownReason = submitted.waitingReason
@@ -64,14 +47,14 @@ struct ServerJobDispatcher: JobDispatcher {
             if isCancelled() && !cancelSent {
                 cancelSent = true
                 cancelDeadline = clock.now + job.cancelGrace + .seconds(30)
-                _ = try? await plane.call(.POST, "pipeline-jobs/\(submitted.id)/cancel", as: JobStatus.self)
+                _ = try? await plane.call(.POST, "pipeline-jobs/\(submitted.id)/cancel", as: RunnerWire.JobStatus.self)
             }
             if let cancelDeadline, clock.now > cancelDeadline {
                 throw GenericError(.unavailable, "the runner did not confirm the cancellation of \(job.key)")
             }
-            let status: JobStatus
+            let status: RunnerWire.JobStatus
             do {
-                guard let answer = try await plane.call(.GET, "pipeline-jobs/\(submitted.id)?after=\(next)&wait=\(cancelSent ? 1 : 10)", as: JobStatus.self, timeout: 40)
+                guard let answer = try await plane.call(.GET, "pipeline-jobs/\(submitted.id)?after=\(next)&wait=\(cancelSent ? 1 : 10)", as: RunnerWire.JobStatus.self, timeout: 40)
                 else { throw GenericError(.internal, "the server sent no job status") }
                 status = answer
             } catch let error as GenericError where error.kind == .unavailable {
