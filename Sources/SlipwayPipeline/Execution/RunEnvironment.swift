@@ -25,6 +25,8 @@ final class RunEnvironment: Sendable {
     let vars: [String: String]
     let pool: RunnerPool
     let actor: String
+    /// The run's part of the `github` context.
+    private let githubBase: ExpressionObject
 
     init(
         configuration: RunConfiguration, workflow: Workflow, runID: String, runNumber: Int, store: any RunStore, output: LiveOutput,
@@ -49,7 +51,14 @@ final class RunEnvironment: Sendable {
         self.inputs = inputs
         self.vars = vars
         self.pool = pool
-        self.actor = configuration.actor ?? configuration.baseEnvironment["USER"] ?? NSUserName()
+        let actor = configuration.actor ?? configuration.baseEnvironment["USER"] ?? NSUserName()
+        self.actor = actor
+        let repository = git.repository ?? "local/\(configuration.project.standardizedFileURL.lastPathComponent)"
+        let ref = git.branch.map { "refs/heads/\($0)" } ?? git.tag.map { "refs/tags/\($0)" } ?? ""
+        githubBase = Self.githubBase(
+            configuration: configuration, workflow: workflow, git: git, runID: runID, runNumber: runNumber, actor: actor, repository: repository,
+            sha: git.sha ?? String(repeating: "0", count: 40), ref: ref, refName: git.branch ?? git.tag ?? "",
+            defaultInputs: Self.defaultInputTexts(workflow))
     }
 
     var repository: String {
@@ -66,11 +75,23 @@ final class RunEnvironment: Sendable {
 
     var refName: String { git.branch ?? git.tag ?? "" }
 
-    /// The `github` context for a job and step.
+    /// The `github` context for a job and step: the run's part, built once, plus the job, action and workspace.
     func githubContext(job: String, action: String, workspace: String) -> ExpressionValue {
+        var github = githubBase
+        github["workspace"] = .string(workspace)
+        github["job"] = .string(job)
+        github["action"] = .string(action)
+        return .object(github)
+    }
+
+    /// What the `github` context holds for every job of the run.
+    private static func githubBase(
+        configuration: RunConfiguration, workflow: Workflow, git: GitInfo, runID: String, runNumber: Int, actor: String,
+        repository: String, sha: String, ref: String, refName: String, defaultInputs: [String: String]
+    ) -> ExpressionObject {
         var event = ExpressionObject()
         if configuration.event == "workflow_dispatch" {
-            event["inputs"] = .strings(configuration.inputs.merging(defaultInputTexts()) { given, _ in given })
+            event["inputs"] = .strings(configuration.inputs.merging(defaultInputs) { given, _ in given })
             event["ref"] = .string(ref)
         } else if configuration.event == "push" {
             event["ref"] = .string(ref)
@@ -103,24 +124,24 @@ final class RunEnvironment: Sendable {
         github["base_ref"] = .string("")
         github["repository"] = .string(repository)
         github["repository_owner"] = .string(String(repository.split(separator: "/").first ?? ""))
-        github["workspace"] = .string(workspace)
+        github["workspace"] = .string("")
         github["run_id"] = .string(runID)
         github["run_number"] = .string(String(runNumber))
         github["run_attempt"] = .string("1")
         github["actor"] = .string(actor)
         github["triggering_actor"] = .string(actor)
-        github["job"] = .string(job)
-        github["action"] = .string(action)
+        github["job"] = .string("")
+        github["action"] = .string("")
         github["workflow"] = .string(workflow.name ?? workflow.file)
         github["workflow_ref"] = .string("\(repository)/\(workflow.file)@\(ref)")
         github["server_url"] = .string("https://github.com")
         github["api_url"] = .string("https://api.github.com")
         github["token"] = .string("")
-        return .object(github)
+        return github
     }
 
     /// Declared dispatch inputs' defaults as text (for `github.event.inputs`).
-    private func defaultInputTexts() -> [String: String] {
+    private static func defaultInputTexts(_ workflow: Workflow) -> [String: String] {
         var map: [String: String] = [:]
         for input in workflow.triggers.workflowDispatch?.inputs ?? [] { map[input.name] = input.defaultValue ?? "" }
         return map
