@@ -57,6 +57,19 @@ enum Parallel {
     static func map<T: Sendable>(
         _ count: Int, width: Int = Parallel.width, _ body: @Sendable (Int, UnsafeMutableRawBufferPointer) throws -> T
     ) throws -> [T] {
+        try run(count, width: width, buffered: true, body)
+    }
+
+    /// Calls `body` for every index in `0..<count` on all cores (no buffers); returns the results in order, or
+    /// throws the error of the lowest failing index. Workers take the next index as they finish, so a core that
+    /// is busy with other processes holds up nothing.
+    static func map<T: Sendable>(_ count: Int, width: Int = Parallel.width, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+        try run(count, width: width, buffered: false) { index, _ in try body(index) }
+    }
+
+    private static func run<T: Sendable>(
+        _ count: Int, width: Int, buffered: Bool, _ body: @Sendable (Int, UnsafeMutableRawBufferPointer) throws -> T
+    ) throws -> [T] {
         guard count > 0 else { return [] }
         let results = ResultSlots<T>(count: count)
         let next = Atomic<Int>(0)
@@ -65,7 +78,7 @@ enum Parallel {
         withoutActuallyEscaping(body) { body in
             let shared = SharedBody(body: body)
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Posix.bufferSize, alignment: 64)
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: buffered ? Posix.bufferSize : 0, alignment: 64)
                 defer { buffer.deallocate() }
                 while true {
                     let index = next.wrappingAdd(1, ordering: .relaxed).oldValue

@@ -59,19 +59,20 @@ extension DataWorkspace {
         var entries: [AddReport.Entry] = []
         let linker = Linker(cache: cache, requested: strategy(link))
         for target in targets {
-            guard let (kind, files) = try scan(target) else {
+            guard let scan = try scan(target) else {
                 throw DataError(.notFound, "'\(target.relative)' does not exist; check the path")
             }
+            let files = scan.files
             scanned += files.count
-            let digests = try digests(of: files, index: &index, hashed: &hashed, progress: progress)
-            let newObjects = try linker.ingest(files, digests: digests, progress: progress)
+            let digests = try digests(of: scan, index: &index, hashed: &hashed, progress: progress)
+            let newObjects = try linker.ingest(scan, digests: digests, progress: progress)
             let pointer: DataPointer
-            if kind == .file, let file = files.first {
-                pointer = DataPointer(kind: .file, digest: digests[0], size: Int64(file.info.st_size), files: 1)
+            if scan.kind == .file, let file = files.first {
+                pointer = DataPointer(kind: .file, digest: digests[0], size: file.info.size, files: 1)
             } else {
                 let manifest = ArtifactManifest(
                     files: zip(files, digests).map { file, digest in
-                        ArtifactManifest.Entry(path: file.relative, digest: digest, size: Int64(file.info.st_size), executable: file.executable)
+                        ArtifactManifest.Entry(path: file.relative, digest: digest, size: file.info.size, executable: file.executable)
                     })
                 let data: Data
                 do {
@@ -141,17 +142,18 @@ final class Linker: Sendable {
     var used: LinkStrategy { decided.withLock { $0 } ?? (requested == .auto ? .copy : requested) }
 
     /// Makes sure every file's object is in the cache and links the workspace file per the strategy; returns how many objects were new.
-    func ingest(_ files: [DataWorkspace.ScannedFile], digests: [Digest], progress: DataProgressHandler?) throws -> Int {
+    func ingest(_ scan: DataWorkspace.Scan, digests: [Digest], progress: DataProgressHandler?) throws -> Int {
+        let files = scan.files
         guard !files.isEmpty else { return 0 }
-        let total = files.reduce(Int64(0)) { $0 + Int64($1.info.st_size) }
+        let total = files.reduce(Int64(0)) { $0 + $1.info.size }
         let counter = ProgressCounter("caching", files: files.count, bytes: total, handler: progress)
         // The first file decides what the file system supports; the rest run on all cores.
-        var created = try ingest(files[0], digest: digests[0], buffer: nil) ? 1 : 0
-        counter.advance(bytes: Int64(files[0].info.st_size))
+        var created = try ingest(files[0], of: scan, digest: digests[0], buffer: nil) ? 1 : 0
+        counter.advance(bytes: files[0].info.size)
         if files.count > 1 {
             let results = try Parallel.map(files.count - 1) { slot, buffer in
-                let new = try self.ingest(files[slot + 1], digest: digests[slot + 1], buffer: buffer)
-                counter.advance(bytes: Int64(files[slot + 1].info.st_size))
+                let new = try self.ingest(files[slot + 1], of: scan, digest: digests[slot + 1], buffer: buffer)
+                counter.advance(bytes: files[slot + 1].info.size)
                 return new
             }
             created += results.filter { $0 }.count
@@ -160,11 +162,13 @@ final class Linker: Sendable {
     }
 
     /// One file; returns whether its object was new.
-    private func ingest(_ file: DataWorkspace.ScannedFile, digest: Digest, buffer: UnsafeMutableRawBufferPointer?) throws -> Bool {
+    private func ingest(
+        _ file: DataWorkspace.ScannedFile, of scan: DataWorkspace.Scan, digest: Digest, buffer: UnsafeMutableRawBufferPointer?
+    ) throws -> Bool {
         let object = cache.path(of: digest)
         var created = false
         if Posix.lstatus(object) == nil {
-            try createObject(from: file.source, digest: digest, buffer: buffer)
+            try createObject(from: scan.source(of: file), digest: digest, buffer: buffer)
             self.created.withLock { $0.append(object) }
             created = true
         }
@@ -172,16 +176,18 @@ final class Linker: Sendable {
         switch used {
         case .hardlink:
             // The workspace file becomes (or already is) the read-only cache object.
-            if let objectInfo = Posix.lstatus(object), objectInfo.st_ino != file.info.st_ino || objectInfo.st_dev != file.info.st_dev {
-                let temporary = Linker.siblingTemporary(file.path)
+            if let objectInfo = Posix.lstatus(object).map(FileInfo.init), objectInfo.inode != file.info.inode || objectInfo.device != file.info.device {
+                let path = scan.path(of: file)
+                let temporary = Linker.siblingTemporary(path)
                 if (try? Posix.hardlink(from: object, to: temporary)) == true {
-                    try Posix.rename(temporary, file.path)
+                    try Posix.rename(temporary, path)
                 }
             }
         case .symlink:
-            let temporary = Linker.siblingTemporary(file.path)
+            let path = scan.path(of: file)
+            let temporary = Linker.siblingTemporary(path)
             guard symlink(object, temporary) == 0 else { throw DataError.system("create a link at", temporary, errno) }
-            do { try Posix.rename(temporary, file.path) } catch {
+            do { try Posix.rename(temporary, path) } catch {
                 _ = unlink(temporary)
                 throw error
             }

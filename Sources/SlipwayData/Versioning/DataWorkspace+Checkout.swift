@@ -58,9 +58,14 @@ extension DataWorkspace {
 
     /// The files actually in the workspace for a tracked path (nil when it does not exist).
     func current(_ target: Tracked, index: inout HashIndex, hashed: inout Int, progress: DataProgressHandler?) throws -> [DataFile]? {
-        guard let (_, files) = try scan(target) else { return nil }
-        let digests = try digests(of: files, index: &index, hashed: &hashed, progress: progress)
-        return zip(files, digests).map { DataFile(path: $0.relative, digest: $1, size: Int64($0.info.st_size), executable: $0.executable) }
+        guard let scan = try scan(target) else { return nil }
+        return try current(scan, index: &index, hashed: &hashed, progress: progress)
+    }
+
+    /// The files of a scanned tracked path with their digests (hashing those the index does not know).
+    func current(_ scan: Scan, index: inout HashIndex, hashed: inout Int, progress: DataProgressHandler?) throws -> [DataFile] {
+        let digests = try digests(of: scan, index: &index, hashed: &hashed, progress: progress)
+        return zip(scan.files, digests).map { DataFile(path: $0.relative, digest: $1, size: $0.info.size, executable: $0.executable) }
     }
 
     /// Compares tracked paths with their pointers.
@@ -76,7 +81,14 @@ extension DataWorkspace {
         for target in try selection(arguments, from: directory) {
             let pointer = try pointer(of: target)
             var hashed = 0
-            let actual = try current(target, index: &index, hashed: &hashed, progress: progress)
+            let scan = try scan(target)
+            if let scan, scan.kind == .folder, pointer.kind == .folder, ManifestCodec.digest(of: scan, index: index) == pointer.digest {
+                // Nothing changed in a folder whose files the index knows: its manifest digest, computed
+                // straight from the scan and the index, is the pointer's.
+                result.append(DataStatus(path: target.relative, state: "up to date", added: [], deleted: [], modified: [], hashedFiles: 0))
+                continue
+            }
+            let actual = try scan.map { try current($0, index: &index, hashed: &hashed, progress: progress) }
             if let actual, Self.digest(of: actual, kind: pointer.kind) == pointer.digest {
                 // The common case: rebuilding the pointer from the workspace gives the same digest.
                 result.append(DataStatus(path: target.relative, state: "up to date", added: [], deleted: [], modified: [], hashedFiles: hashed))
@@ -195,7 +207,7 @@ extension DataWorkspace {
         for digest in digests {
             let path = cache.path(of: digest)
             guard let info = Posix.status(path) else { throw DataError.system("read", path, errno) }
-            if index.digest(for: info) != digest { toHash.append((digest, path, info)) }
+            if index.digest(for: FileInfo(info)) != digest { toHash.append((digest, path, info)) }
         }
         let verifyList = toHash
         let counter = ProgressCounter("verifying", files: toHash.count, bytes: toHash.reduce(0) { $0 + Int64($1.2.st_size) }, handler: progress)
@@ -206,7 +218,7 @@ extension DataWorkspace {
         }
         for (slot, item) in toHash.enumerated() {
             guard actualDigests[slot] == item.0 else { throw DataError.corrupted(item.0, path: item.1, actual: actualDigests[slot]) }
-            index.record(item.2, digest: item.0)
+            index.record(FileInfo(item.2), digest: item.0)
         }
         // Write.
         for path in replaceWhole { try? FileManager.default.removeItem(atPath: path) }

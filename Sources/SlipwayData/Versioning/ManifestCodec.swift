@@ -111,3 +111,144 @@ enum ManifestCodec {
         return entries
     }
 }
+
+extension ManifestCodec {
+    /// The digest of the canonical manifest of a scanned folder whose files are all in the hash index,
+    /// computed while the JSON is written in pieces (no ``ArtifactManifest``, no ``Digest`` per file).
+    ///
+    /// The bytes hashed are exactly ``encode(_:)``'s for the same files. Returns nil when a file is not
+    /// in the index (it must be hashed first) or has a path that needs escaping in JSON; the caller then
+    /// builds the manifest the ordinary way.
+    static func digest(of scan: DataWorkspace.Scan, index: HashIndex) -> Digest? {
+        var writer = HashingWriter()
+        defer { writer.release() }
+        writer.append(head)
+        let complete = index.withStoredBytes { stored -> Bool in
+            for (position, file) in scan.files.enumerated() {
+                guard let raw = index.rawDigest(for: file.info) else { return false }
+                let path = file.relative.utf8
+                writer.reserve(path.count + 160)
+                if position > 0 { writer.append(UInt8(ascii: ",")) }
+                writer.append(entryDigest)
+                switch raw {
+                case .stored(let offset): writer.appendHex(UnsafeRawBufferPointer(rebasing: stored[offset..<offset + 32]))
+                case .updated(let digest): writer.append(digest.hex.utf8)
+                }
+                writer.append(file.executable ? entryExecutableTrue : entryExecutableFalse)
+                guard writer.appendPlain(path) else { return false }
+                writer.append(entrySize)
+                writer.appendDecimal(file.info.size)
+                writer.append(UInt8(ascii: "}"))
+            }
+            return true
+        }
+        guard complete else { return nil }
+        writer.append(tail)
+        return writer.finalize()
+    }
+
+    private static let entryDigest = Array(#"{"digest":"sha256:"#.utf8)
+    private static let entryExecutableTrue = Array(#"","executable":true,"path":""#.utf8)
+    private static let entryExecutableFalse = Array(#"","executable":false,"path":""#.utf8)
+    private static let entrySize = Array(#"","size":"#.utf8)
+}
+
+/// Collects bytes in a fixed buffer and feeds them to SHA-256 whenever it fills.
+private struct HashingWriter {
+    private var hasher = DigestHasher()
+    private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
+    private var used = 0
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// Makes room for `count` more bytes (flushing, or growing the buffer for a very long path).
+    mutating func reserve(_ count: Int) {
+        guard used + count > buffer.count else { return }
+        flush()
+        if count > buffer.count {
+            buffer.deallocate()
+            buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        }
+    }
+
+    mutating func append(_ byte: UInt8) {
+        reserve(1)
+        buffer[used] = byte
+        used += 1
+    }
+
+    mutating func append(_ bytes: [UInt8]) {
+        reserve(bytes.count)
+        bytes.withUnsafeBytes { source in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[used..<used + source.count]).copyMemory(from: source)
+        }
+        used += bytes.count
+    }
+
+    mutating func append(_ text: String.UTF8View) {
+        reserve(text.count)
+        for byte in text {
+            buffer[used] = byte
+            used += 1
+        }
+    }
+
+    /// Appends a path that JSON carries without escapes; false (nothing usable written) for any other.
+    mutating func appendPlain(_ text: String.UTF8View) -> Bool {
+        reserve(text.count)
+        for byte in text {
+            guard byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else { return false }
+            buffer[used] = byte
+            used += 1
+        }
+        return true
+    }
+
+    /// Appends 32 bytes as 64 lowercase hex digits.
+    mutating func appendHex(_ bytes: UnsafeRawBufferPointer) {
+        reserve(bytes.count * 2)
+        Self.digits.withUnsafeBufferPointer { table in
+            for byte in bytes {
+                buffer[used] = table[Int(byte >> 4)]
+                buffer[used + 1] = table[Int(byte & 0x0f)]
+                used += 2
+            }
+        }
+    }
+
+    /// Appends a non-negative integer in decimal (as `String(value)` writes it).
+    mutating func appendDecimal(_ value: Int64) {
+        guard value >= 0 else {
+            append(String(value).utf8)
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits, written from the end
+        let count = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
+            var rest = UInt64(value)
+            var position = scratch.count
+            repeat {
+                position -= 1
+                scratch[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            let count = scratch.count - position
+            reserve(count)
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[used..<used + count])
+            target.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[position...]))
+            return count
+        }
+        used += count
+    }
+
+    private mutating func flush() {
+        guard used > 0 else { return }
+        hasher.update(bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
+        used = 0
+    }
+
+    mutating func finalize() -> Digest {
+        flush()
+        return hasher.finalize()
+    }
+
+    func release() { buffer.deallocate() }
+}
