@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// examples/pipeline end to end: `slipway run` as a child process against a real `slipway server` on the same data
 /// folder. The first release goes straight to the production endpoint; a better model then goes through the canary,
 /// which moves the `production` alias; a rerun with nothing new deploys nothing.
@@ -43,33 +47,18 @@ struct ExamplePipelineTests {
 
     /// Runs the pipeline as alice, approves its production job as bob, and returns the run's JSON document.
     static func run(_ project: URL, _ arguments: [String], environment: [String: String], approve: Bool) async throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = slipwayExecutable()
-        process.arguments = ["run", "ml-pipeline", "--json"] + arguments
-        process.currentDirectoryURL = project
-        var childEnvironment = ProcessInfo.processInfo.environment
-        for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_CONFIG", "SLIPWAY_DATA_DIR"] { childEnvironment[key] = nil }
-        childEnvironment.merge(environment) { $1 }
-        childEnvironment["USER"] = "alice"
-        process.environment = childEnvironment
-        let stdout = project.appendingPathComponent(".run-\(UUID().uuidString.prefix(6)).out")
-        let stderr = project.appendingPathComponent(".run-\(UUID().uuidString.prefix(6)).err")
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let run = try BackgroundCLI(
+            ["run", "ml-pipeline", "--json"] + arguments, in: project, environment: environment.merging(["USER": "alice"]) { $1 })
+        defer { run.signal(SIGKILL) }
         if approve {
             let id = try await waitingRun(project, environment: environment)
             let approved = try await runCLIAsync(["approve", id, "--env", "production"], in: project, environment: environment.merging(["USER": "bob"]) { $1 })
             #expect(approved.status == 0, "\(approved.stderr)")
         }
-        try await PipelineCacheApprovalTests.exit(of: process)
-        let log = try String(contentsOf: stderr, encoding: .utf8)
-        #expect(process.terminationStatus == 0, "the run failed:\n\(log.suffix(4000))")
-        let text = try String(contentsOf: stdout, encoding: .utf8)
+        let status = await run.exit(within: 300)
+        let log = run.stderr
+        #expect(status == 0, "the run failed:\n\(log.suffix(4000))")
+        let text = run.stdout
         var object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
         object["log"] = log
         return object

@@ -8,18 +8,9 @@ import Testing
 /// `slipway run` and `slipway runs` as real child processes.
 @Suite("Pipeline CLI", .timeLimit(.minutes(2)))
 struct PipelineCLITests {
-    /// A project folder with the given workflow files under .github/workflows.
-    func project(_ workflows: [String: String]) throws -> URL {
-        let folder = try makeScratchFolder("pipeline")
-        let directory = folder.appendingPathComponent(".github/workflows")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for (name, text) in workflows { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        return folder
-    }
+    func project(_ workflows: [String: String]) throws -> URL { try makeWorkflowProject("pipeline", workflows) }
 
-    func object(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
-    }
+    func object(_ text: String) throws -> [String: Any] { try jsonObject(text) }
 
     let passing = """
         name: Pass

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `slipway run` with content-cached jobs, stored secrets and a protected environment, as real child
 /// processes on a real project folder.
 @Suite("Pipeline cache, secrets and approvals", .timeLimit(.minutes(3)))
@@ -95,25 +99,9 @@ struct PipelineCacheApprovalTests {
         }
     }
 
-    /// Starts `slipway run` in the background and returns it with its output files.
-    static func startRun(_ root: URL, user: String) throws -> (process: Process, stdout: URL, stderr: URL) {
-        let process = Process()
-        process.executableURL = slipwayExecutable()
-        process.arguments = ["run", "ml", "--json"]
-        process.currentDirectoryURL = root
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_DATA_DIR"] { environment[key] = nil }
-        environment["USER"] = user
-        process.environment = environment
-        let stdout = root.appendingPathComponent("run.out")
-        let stderr = root.appendingPathComponent("run.err")
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return (process, stdout, stderr)
+    /// Starts `slipway run` in the background as `user`.
+    static func startRun(_ root: URL, user: String) throws -> BackgroundCLI {
+        try BackgroundCLI(["run", "ml", "--json"], in: root, environment: ["USER": user])
     }
 
     /// The run waiting for approval, polled with a deadline.
@@ -129,14 +117,6 @@ struct PipelineCacheApprovalTests {
         throw TestFailure("no run asked for approval within 60 s")
     }
 
-    /// Waits for a child process without holding a thread.
-    static func exit(of process: Process) async throws {
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { throw TestFailure("the run did not finish within 120 s") }
-        process.waitUntilExit()
-    }
-
     @Test func aProtectedEnvironmentWaitsForAReviewerAndOnlyThenGetsItsSecrets() async throws {
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -147,17 +127,16 @@ struct PipelineCacheApprovalTests {
         #expect(created.status == 0, "\(created.stderr)")
 
         let run = try Self.startRun(root, user: "carol")
-        defer { if run.process.isRunning { run.process.terminate() } }
+        defer { run.signal(SIGKILL) }
         let id = try await Self.waitingRun(root)
         let outsider = try await runCLIAsync(["approve", id, "--env", "production"], in: root, environment: ["USER": "mallory"])
         #expect(outsider.status != 0 && outsider.stderr.contains("not a reviewer"))
         #expect(run.process.isRunning, "the run did not wait for its approval")
         let approved = try await runCLIAsync(["approve", id, "--env", "production", "--comment", "ship it"], in: root, environment: ["USER": "bob"])
         #expect(approved.status == 0, "\(approved.stderr)")
-        try await Self.exit(of: run.process)
-        #expect(run.process.terminationStatus == 0)
-        let stdout = try String(contentsOf: run.stdout, encoding: .utf8)
-        let stderr = try String(contentsOf: run.stderr, encoding: .utf8)
+        #expect(await run.exit(within: 120) == 0)
+        let stdout = run.stdout
+        let stderr = run.stderr
         #expect(try Self.jobs(stdout)["deploy"]?["conclusion"] as? String == "success")
         #expect(stderr.contains("approved by bob: ship it"))
         #expect(stderr.contains("rows with key ***"), "the environment secret did not reach the job masked: \(stderr)")
@@ -171,14 +150,13 @@ struct PipelineCacheApprovalTests {
         defer { try? FileManager.default.removeItem(at: root) }
         #expect(try await runCLIAsync(["env", "create", "production", "--reviewers", "alice"], in: root).status == 0)
         let run = try Self.startRun(root, user: "carol")
-        defer { if run.process.isRunning { run.process.terminate() } }
+        defer { run.signal(SIGKILL) }
         let id = try await Self.waitingRun(root)
         let rejected = try await runCLIAsync(["approve", id, "--env", "production", "--reject", "--comment", "metrics look off"], in: root, environment: ["USER": "alice"])
         #expect(rejected.status == 0, "\(rejected.stderr)")
-        try await Self.exit(of: run.process)
-        #expect(run.process.terminationStatus == 1)
-        let stdout = try String(contentsOf: run.stdout, encoding: .utf8)
+        #expect(await run.exit(within: 120) == 1)
+        let stdout = run.stdout
         #expect(try Self.jobs(stdout)["deploy"]?["conclusion"] as? String == "failure")
-        #expect(try String(contentsOf: run.stderr, encoding: .utf8).contains("rejected by alice: metrics look off"))
+        #expect(run.stderr.contains("rejected by alice: metrics look off"))
     }
 }

@@ -6,49 +6,6 @@ import Testing
     import Glibc
 #endif
 
-/// A long-running `slipway` child process (a runner, or a run followed while it runs), its output in files.
-final class BackgroundCLI: @unchecked Sendable {
-    // Set once in init, read afterwards.
-    private let child: CLIChild
-    var process: Process { child.process }
-
-    init(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws {
-        child = try CLIChild(arguments, in: folder, environment: environment, stdin: nil)
-        try child.process.run()
-    }
-
-    var stdout: String { (try? String(contentsOf: child.out, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOf: child.err, encoding: .utf8)) ?? "" }
-
-    /// Waits until `condition` holds, the process exits, or `seconds` pass; returns whether it holds.
-    func wait(seconds: Double = 90, until condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return condition()
-    }
-
-    /// Waits for the process to exit on its own; nil if it is still running after `seconds`.
-    func exit(within seconds: Double) async -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        return process.isRunning ? nil : process.terminationStatus
-    }
-
-    func signal(_ number: Int32) { if process.isRunning { kill(process.processIdentifier, number) } }
-
-    /// Ends it (SIGTERM, then SIGKILL).
-    func stop() async {
-        signal(SIGTERM)
-        if await exit(within: 15) == nil {
-            process.terminate()
-            kill(process.processIdentifier, SIGKILL)
-        }
-    }
-}
-
 /// Remote runners: `slipway runner` processes taking jobs from a real server, with `slipway run --server` routing by
 /// `runs-on` labels.
 @Suite("Remote runners", .endToEnd, .timeLimit(.minutes(4)))
@@ -66,9 +23,7 @@ struct RemoteRunnerTests {
         return folder
     }
 
-    func object(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
-    }
+    func object(_ text: String) throws -> [String: Any] { try jsonObject(text) }
 
     let routed = """
         name: routed

@@ -73,17 +73,9 @@ struct RunsCancelRerunTests {
 
         """
 
-    func project(_ workflows: [String: String]) throws -> URL {
-        let folder = try makeScratchFolder("runs-cancel-rerun")
-        let directory = folder.appendingPathComponent(".github/workflows")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for (name, text) in workflows { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        return folder
-    }
+    func project(_ workflows: [String: String]) throws -> URL { try makeWorkflowProject("runs-cancel-rerun", workflows) }
 
-    func object(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
-    }
+    func object(_ text: String) throws -> [String: Any] { try jsonObject(text) }
 
     func record(_ id: String, in folder: URL) async throws -> [String: Any] {
         let show = try await runCLIAsync(["runs", "show", id, "--json"], in: folder)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Testing
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -194,4 +195,61 @@ func runCLI(_ arguments: [String], in folder: URL, environment: [String: String]
     let child = try CLIChild(arguments, in: folder, environment: environment, stdin: stdin)
     try child.process.run()
     return child.result()
+}
+
+/// A long-running `slipway` child process (a runner, or a run followed while it runs), its output in files.
+final class BackgroundCLI: @unchecked Sendable {
+    // Set once in init, read afterwards.
+    private let child: CLIChild
+    var process: Process { child.process }
+
+    init(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws {
+        child = try CLIChild(arguments, in: folder, environment: environment, stdin: nil)
+        try child.process.run()
+    }
+
+    var stdout: String { (try? String(contentsOf: child.out, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: child.err, encoding: .utf8)) ?? "" }
+
+    /// Waits until `condition` holds, the process exits, or `seconds` pass; returns whether it holds.
+    func wait(seconds: Double = 90, until condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
+    /// Waits for the process to exit on its own; nil if it is still running after `seconds`.
+    func exit(within seconds: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func signal(_ number: Int32) { if process.isRunning { kill(process.processIdentifier, number) } }
+
+    /// Ends it (SIGTERM, then SIGKILL).
+    func stop() async {
+        signal(SIGTERM)
+        if await exit(within: 15) == nil {
+            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+}
+
+/// A scratch project with the given workflow files under `.github/workflows`.
+func makeWorkflowProject(_ label: String, _ workflows: [String: String]) throws -> URL {
+    let folder = try makeScratchFolder(label)
+    let directory = folder.appendingPathComponent(".github/workflows")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    for (name, text) in workflows { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+    return folder
+}
+
+/// A command's `--json` output as an object (a test failure when it is not one).
+func jsonObject(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
 }
