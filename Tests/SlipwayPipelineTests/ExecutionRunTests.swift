@@ -7,26 +7,10 @@ import Testing
 /// Runs of whole workflows against real git repositories, hooks and runners.
 @Suite("Workflow execution", .timeLimit(.minutes(2)))
 struct ExecutionRunTests {
-    func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-exec-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    func folder() throws -> URL { try scratchFolder("exec") }
 
     @discardableResult
-    func git(_ arguments: [String], in directory: URL) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"] + arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func git(_ arguments: [String], in directory: URL) throws -> String { try runGit(arguments, in: directory) ?? "" }
 
     func run(_ yaml: String, project: URL, configure: (inout RunConfiguration) -> Void = { _ in }, output: LiveOutput = .silent) async throws -> (
         RunRecord, FileRunStore

@@ -8,28 +8,12 @@ import Testing
 /// layouts itself rather than falling back to `git`.
 @Suite("Git reader", .timeLimit(.minutes(2)))
 struct GitReaderTests {
-    func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-git-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    func folder() throws -> URL { try scratchFolder("git") }
 
     /// Runs git (with a fixed identity and default branch) and returns its trimmed output; nil when it fails.
     @discardableResult
     func git(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> String? {
-        let process = Process()
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-c", "user.name=Test User", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"] + arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try runGit(arguments, in: directory, environment: environment)
     }
 
     func write(_ text: String, _ name: String, in directory: URL) throws {
