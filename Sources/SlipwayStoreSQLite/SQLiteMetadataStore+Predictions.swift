@@ -128,7 +128,10 @@ extension SQLiteMetadataStore {
 
     /// Text as SQLite can keep it: NUL characters (where SQLite would cut the text) become U+FFFD.
     static func storable(_ text: String) -> String {
-        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+        var bytes = text
+        // memchr over the contiguous UTF-8 of a native string, rather than a generic scan of the view.
+        let hasNUL = bytes.withUTF8 { utf8 in utf8.baseAddress.map { memchr($0, 0, utf8.count) != nil } ?? false }
+        return hasNUL ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 
     static func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }

@@ -74,16 +74,22 @@ public struct DigestHasher: Sendable {
 
     public func finalize() -> Digest {
         let bytes = hasher.finalize()
-        var hex = ""
-        hex.reserveCapacity(64)
-        for byte in bytes {
-            hex.append(Digest.hexDigits[Int(byte >> 4)])
-            hex.append(Digest.hexDigits[Int(byte & 0x0f)])
+        // Lowercase hex written straight into the string's storage: no per-character appends, nothing to validate.
+        let hex = String(unsafeUninitializedCapacity: 64) { out in
+            let digits: StaticString = "0123456789abcdef"
+            var index = 0
+            for byte in bytes {
+                out[index] = digits.utf8Start[Int(byte >> 4)]
+                out[index + 1] = digits.utf8Start[Int(byte & 0x0f)]
+                index += 2
+            }
+            return index
         }
-        return Digest(hex: hex)!
+        return Digest(lowercaseHex: hex)
     }
 }
 
 extension Digest {
-    fileprivate static let hexDigits: [Character] = Array("0123456789abcdef")
+    /// A digest from 64 lowercase hex digits known to be well formed.
+    fileprivate init(lowercaseHex: String) { self.hex = lowercaseHex }
 }

@@ -116,20 +116,28 @@ public final class PredictionLog: PredictionSink {
     private func write() async {
         var failures = 0
         while true {
-            let (batch, closing) = state.withLock { state in
+            // The records are moved out of the buffer as they are; features still to hash are hashed in place
+            // afterwards, outside the lock.
+            var records: [PredictionRecord] = []
+            var unhashed: [(index: Int, bytes: [UInt8])] = []
+            let closing = state.withLock { state in
                 let count = min(state.buffer.count, batchSize)
-                var batch: [Entry] = []
-                batch.reserveCapacity(count)
-                for _ in 0..<count { batch.append(state.buffer.removeFirst()) }
-                return (batch, state.closing)
+                records.reserveCapacity(count)
+                for index in 0..<count {
+                    let entry = state.buffer.removeFirst()
+                    if let bytes = entry.unhashed { unhashed.append((index, bytes)) }
+                    records.append(entry.record)
+                }
+                return state.closing
             }
-            let records = batch.map { entry in
-                guard let bytes = entry.unhashed else { return entry.record }
-                var record = entry.record
-                record.features = Digest(of: bytes).hex
-                return record
+            for (index, bytes) in unhashed {
+                records[index].features = bytes.withUnsafeBytes { buffer in
+                    var hasher = DigestHasher()
+                    hasher.update(bytes: buffer)
+                    return hasher.finalize().hex
+                }
             }
-            if !batch.isEmpty {
+            if !records.isEmpty {
                 do {
                     try await store.appendPredictions(records)
                     if failures > 0 {
