@@ -51,6 +51,23 @@ enum ArtifactLocations {
         guard !name.hasPrefix(".") else { throw ActionError("\(action): the artifact name '\(name)' may not start with '.'") }
     }
 
+    /// The readable artifact indexes in a run's artifact folder, by name (unreadable ones are left out).
+    static func indexes(in folder: URL) -> [ArtifactIndex] {
+        DownloadArtifactAction.names(in: folder).compactMap { name in
+            try? SlipwayJSON.decoder().decode(ArtifactIndex.self, from: Data(contentsOf: folder.appendingPathComponent("\(name).json")))
+        }
+    }
+
+    /// Writes (or replaces) indexes in a run's artifact folder; names that are not plain file names are skipped.
+    static func write(_ indexes: [ArtifactIndex], in folder: URL) {
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for index in indexes where !index.name.isEmpty && !index.name.contains("/") && !index.name.hasPrefix(".") {
+            if let data = try? SlipwayJSON.encoder().encode(index) {
+                try? data.write(to: folder.appendingPathComponent("\(index.name).json"), options: .atomic)
+            }
+        }
+    }
+
     static func readIndex(_ url: URL, action: String) throws(ActionError) -> ArtifactIndex {
         do {
             return try SlipwayJSON.decoder().decode(ArtifactIndex.self, from: Data(contentsOf: url))

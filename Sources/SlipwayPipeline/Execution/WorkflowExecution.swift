@@ -610,15 +610,7 @@ public final class WorkflowExecution: Sendable {
             for entry in object.entries { secrets[entry.key] = entry.value.text }
         }
         let artifactFolder = run.runFolder.appendingPathComponent("artifacts")
-        var artifacts: [ArtifactIndex] = []
-        for file in ((try? FileManager.default.contentsOfDirectory(atPath: artifactFolder.path)) ?? []).sorted()
-        where file.hasSuffix(".json") && !file.hasPrefix(".") {
-            if let data = FileManager.default.contents(atPath: artifactFolder.appendingPathComponent(file).path),
-                let index = try? SlipwayJSON.decoder().decode(ArtifactIndex.self, from: data)
-            {
-                artifacts.append(index)
-            }
-        }
+        let artifacts = ArtifactLocations.indexes(in: artifactFolder)
         let payload = RemoteJob(
             runID: run.runID, runNumber: run.runNumber, key: key, name: name, jobId: job.id, workflowFile: workflow.file,
             workflowSource: workflow.source, event: run.configuration.event, inputs: run.configuration.inputs,
@@ -668,12 +660,7 @@ public final class WorkflowExecution: Sendable {
                 $0.runner = result.runner
             }
             await recorder.annotate(result.annotations)
-            try? FileManager.default.createDirectory(at: artifactFolder, withIntermediateDirectories: true)
-            for artifact in result.artifacts where !artifact.name.contains("/") && !artifact.name.hasPrefix(".") && !artifact.name.isEmpty {
-                if let data = try? SlipwayJSON.encoder().encode(artifact) {
-                    try? data.write(to: artifactFolder.appendingPathComponent("\(artifact.name).json"), options: .atomic)
-                }
-            }
+            ArtifactLocations.write(result.artifacts, in: artifactFolder)
             return JobOutcome(conclusion: result.conclusion, outcome: result.outcome, outputs: result.outputs, error: result.error)
         } catch {
             if scope.isCancelled { return JobOutcome(conclusion: .cancelled, outcome: .cancelled, outputs: [:]) }

@@ -78,14 +78,8 @@ public enum RemoteJobExecutor {
         }
         // The run's artifacts so far, so that download-artifact finds them (their objects were fetched beforehand).
         let artifactFolder = runFolder.appendingPathComponent("artifacts")
-        try? FileManager.default.createDirectory(at: artifactFolder, withIntermediateDirectories: true)
-        var known: [String: String] = [:]
-        for artifact in job.artifacts {
-            known[artifact.name] = artifact.digest
-            if let data = try? SlipwayJSON.encoder().encode(artifact) {
-                try? data.write(to: artifactFolder.appendingPathComponent("\(artifact.name).json"), options: .atomic)
-            }
-        }
+        ArtifactLocations.write(job.artifacts, in: artifactFolder)
+        let known = Dictionary(job.artifacts.map { ($0.name, $0.digest) }, uniquingKeysWith: { $1 })
         let store = StreamingRunStore(files: files, events: events)
         var record = RunRecord(
             id: job.runID, workflow: job.workflowFile, workflowName: workflow.name ?? job.workflowFile, runNumber: job.runNumber, event: job.event,
@@ -140,14 +134,7 @@ public enum RemoteJobExecutor {
         let finished = await recorder.record
         let jobRecordAfter = finished.job(job.key)
         // The artifacts this job added (or replaced).
-        var uploaded: [ArtifactIndex] = []
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: artifactFolder.path)) ?? []
-        for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
-            guard let data = FileManager.default.contents(atPath: artifactFolder.appendingPathComponent(name).path),
-                let index = try? SlipwayJSON.decoder().decode(ArtifactIndex.self, from: data)
-            else { continue }
-            if known[index.name] != index.digest { uploaded.append(index) }
-        }
+        let uploaded = ArtifactLocations.indexes(in: artifactFolder).filter { known[$0.name] != $0.digest }
         return RemoteJobResult(
             conclusion: outcome.conclusion, outcome: outcome.outcome, outputs: outcome.outputs, error: outcome.error, runner: runner.name,
             steps: jobRecordAfter?.steps ?? [], summary: jobRecordAfter?.summary ?? "", annotations: finished.annotations, artifacts: uploaded)

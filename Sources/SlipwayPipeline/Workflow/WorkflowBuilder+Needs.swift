@@ -1,3 +1,4 @@
+import SlipwayCore
 import Yams
 
 extension WorkflowBuilder {
@@ -9,7 +10,7 @@ extension WorkflowBuilder {
         for job in jobs {
             for need in job.needs where index[need] == nil {
                 var message = "jobs.\(job.id).needs names '\(need)', which is not a job of this workflow"
-                if let close = WorkflowSuggestion.closest(to: need, in: ids) {
+                if let close = Suggestion.closest(to: need, in: ids) {
                     message += "; did you mean '\(close)'?"
                 } else {
                     message += " (jobs: \(ids.joined(separator: ", ")))"

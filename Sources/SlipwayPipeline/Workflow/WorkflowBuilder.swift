@@ -1,3 +1,4 @@
+import SlipwayCore
 import Yams
 
 /// Builds a `Workflow` from a composed YAML document, reporting every problem to its reader.
@@ -56,7 +57,7 @@ final class WorkflowBuilder {
         func add(_ event: String, _ eventNode: Node, config: Node?) {
             guard Self.knownEvents.contains(event) else {
                 var message = "'\(event)' is not an event GitHub Actions knows"
-                if let close = WorkflowSuggestion.closest(to: event, in: Self.knownEvents) { message += "; did you mean '\(close)'?" }
+                if let close = Suggestion.closest(to: event, in: Self.knownEvents) { message += "; did you mean '\(close)'?" }
                 reader.report(eventNode, message)
                 return
             }
@@ -139,7 +140,7 @@ final class WorkflowBuilder {
                 } else {
                     let kinds = ["string", "boolean", "number", "choice", "environment"]
                     var message = "\(spec.child("type")) must be one of \(kinds.joined(separator: ", ")), got '\(type)'"
-                    if let close = WorkflowSuggestion.closest(to: type, in: kinds) { message += "; did you mean '\(close)'?" }
+                    if let close = Suggestion.closest(to: type, in: kinds) { message += "; did you mean '\(close)'?" }
                     reader.report(typeNode, message)
                 }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import Yams
 
 /// The entries of one YAML mapping in file order, after unknown keys were reported.
@@ -98,7 +99,7 @@ final class WorkflowReader {
             let name = k.string
             if let allowed, !allowed.contains(name) {
                 var message = "unknown key '\(name)' in \(what ?? path)"
-                if let close = WorkflowSuggestion.closest(to: name, in: allowed) { message += "; did you mean '\(close)'?" }
+                if let close = Suggestion.closest(to: name, in: allowed) { message += "; did you mean '\(close)'?" }
                 message += " Allowed keys: \(allowed.joined(separator: ", "))"
                 report(key, message)
                 continue
@@ -413,44 +414,5 @@ final class WorkflowReader {
     static func isIdentifier(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, first.isASCII, first == "_" || first.properties.isAlphabetic else { return false }
         return text.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0 == "-" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
-    }
-}
-
-/// "Did you mean" suggestions for misspelt keys and names.
-enum WorkflowSuggestion {
-    /// The candidate closest to `word` by edit distance (case-insensitive), if close enough to be a likely typo.
-    static func closest(to word: String, in candidates: [String]) -> String? {
-        let lowered = Array(word.lowercased())
-        var best: (name: String, distance: Int)?
-        for candidate in candidates where candidate != word {
-            let d = distance(lowered, Array(candidate.lowercased()))
-            if let current = best, current.distance <= d { continue }
-            best = (candidate, d)
-        }
-        guard let best else { return nil }
-        let allowed = min(3, max(1, lowered.count / 3))
-        return best.distance <= allowed ? best.name : nil
-    }
-
-    /// Edit distance with adjacent swaps (optimal string alignment).
-    static func distance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previousPrevious = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    current[j] = min(current[j], previousPrevious[j - 2] + 1)
-                }
-            }
-            previousPrevious = previous
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -1,3 +1,4 @@
+import SlipwayCore
 import Foundation
 
 /// A `successCondition` or `failureCondition`: an expression over a measurement's `result` that

@@ -1,3 +1,4 @@
+import SlipwayCore
 /// A problem in a condition's text, at a position within it.
 public struct ConditionSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Offset of the problem in the condition, in Unicode scalars from 0.

@@ -1,3 +1,4 @@
+import SlipwayCore
 import SlipwayStats
 import Yams
 

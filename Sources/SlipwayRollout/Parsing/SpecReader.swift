@@ -1,3 +1,4 @@
+import SlipwayCore
 import Foundation
 import Yams
 

@@ -1,7 +1,7 @@
 /// "Did you mean" suggestions for misspelt keys and names.
-enum Suggestion {
+public enum Suggestion {
     /// The candidate closest to `word` by edit distance (case-insensitive), if it is close enough to be a likely typo.
-    static func closest(to word: String, in candidates: [String]) -> String? {
+    public static func closest(to word: String, in candidates: [String]) -> String? {
         let lowered = Array(word.lowercased())
         var best: (name: String, distance: Int)?
         for candidate in candidates where candidate != word {
@@ -15,7 +15,7 @@ enum Suggestion {
     }
 
     /// Damerau–Levenshtein distance (optimal string alignment): insertions, deletions, substitutions, adjacent swaps.
-    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+    public static func distance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previousPrevious = [Int](repeating: 0, count: b.count + 1)
