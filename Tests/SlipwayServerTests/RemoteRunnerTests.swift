@@ -1,4 +1,7 @@
 import Foundation
+import SlipwayCore
+import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import Testing
 
@@ -258,6 +261,73 @@ struct RemoteRunnerTests {
         #expect(jobs.allSatisfy { $0["runner"] as? String == "build-box" }, "\(jobs)")
         #expect(run.stderr.contains("shard 2 on build-box"))
         await runner.stop()
+    }
+
+    /// A job payload as `slipway run` sends it, with the given run id and workspace digest.
+    func payload(runID: String, workspace: String?) throws -> String {
+        var job: [String: Any] = [
+            "runID": runID, "runNumber": 1, "key": "evil", "name": "evil", "jobId": "evil", "workflowFile": ".slipway/workflows/flow.yml",
+            "workflowSource": "on: push\njobs:\n  evil:\n    runs-on: [self-hosted, hostile]\n    steps:\n      - run: echo ran\n",
+            "event": "push", "inputs": [String: String](), "inputsContext": "{}", "secrets": [String: String](), "vars": [String: String](),
+            "git": [String: String](), "actor": "mallory", "verbose": false, "cancelGraceMilliseconds": 1000, "needs": "{}", "strategy": "{}",
+            "matrix": "{}", "env": [Any](), "timeoutMinutes": 1, "artifacts": [Any](),
+        ]
+        if let workspace { job["workspace"] = workspace }
+        return String(decoding: try JSONSerialization.data(withJSONObject: job), as: UTF8.self)
+    }
+
+    @Test("a runner refuses a hostile job: a workspace archive reaching outside its folder, a run id that is a path")
+    func hostileJobs() async throws {
+        let server = try await ServerProcess(label: "runners-hostile")
+        defer { server.cleanUp() }
+        let scratch = try makeScratchFolder("remote-hostile")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // An archive whose member has an absolute name: extracted as is, it would write outside the workspace.
+        let target = scratch.appendingPathComponent("escaped.txt")
+        try Data("written by the archive".utf8).write(to: target)
+        let archive = scratch.appendingPathComponent("evil.tar")
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-cPf", archive.path, target.path]
+        try tar.run()
+        tar.waitUntilExit()
+        try #require(tar.terminationStatus == 0)
+        try FileManager.default.removeItem(at: target)
+        let bytes = try Data(contentsOf: archive)
+        let digest = Digest(of: bytes)
+        let stored = try await server.call(.PUT, "/api/v1/artifacts/\(digest)", token: server.adminToken, body: ByteBuffer(data: bytes))
+        #expect(stored.status == 200 || stored.status == 201, "\(stored.text)")
+
+        let home = scratch.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let runner = try BackgroundCLI(
+            ["runner", "--server", server.url, "--labels", "hostile", "--name", "careful"], in: home, environment: ["SLIPWAY_TOKEN": server.adminToken])
+        defer { runner.signal(SIGKILL) }
+        #expect(await runner.wait { runner.stdout.contains("registered") }, "\(runner.stdout)\(runner.stderr)")
+
+        for (runID, workspace, expected) in [
+            ("1", digest.description, "outside the workspace"), ("../../etc", nil, "is not a plain name"),
+        ] {
+            let body = try JSONSerialization.data(withJSONObject: [
+                "name": "evil", "run": "1", "labels": ["self-hosted", "hostile"], "payload": try payload(runID: runID, workspace: workspace),
+            ])
+            let submitted = try await server.call(
+                .POST, "/api/v1/pipeline-jobs", token: server.adminToken, json: String(decoding: body, as: UTF8.self))
+            let id = try #require(submitted.object["id"] as? String, "\(submitted.text)")
+            var status: [String: Any] = [:]
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                status = try await server.call(.GET, "/api/v1/pipeline-jobs/\(id)?wait=5", token: server.adminToken).object
+                if status["state"] as? String == "completed" { break }
+            }
+            #expect(status["state"] as? String == "completed", "\(status)")
+            let result = try jsonObject(status["result"] as? String ?? "")
+            #expect(result["conclusion"] as? String == "failure")
+            #expect((result["error"] as? String)?.contains(expected) == true, "\(result)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: target.path), "the archive wrote outside the workspace")
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent(".slipway-runner/etc").path))
+        #expect(runner.process.isRunning, "the runner stays up for the next job")
     }
 
     @Test("run --server with a bad URL or without a token fails clearly; runner needs a server")
