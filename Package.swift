@@ -47,7 +47,10 @@ let package = Package(
         ),
         .target(
             name: "SlipwayStoreSQLite",
-            dependencies: ["SlipwayCore", "SlipwayStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SlipwayCore", "SlipwayStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

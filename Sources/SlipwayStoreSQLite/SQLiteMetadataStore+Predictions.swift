@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 public import SlipwayCore
 public import SlipwayStore
 
@@ -19,14 +20,32 @@ extension SQLiteMetadataStore {
                         prediction, confidence, latency_ms, status, ground_truth, outcome, feedback_at, feedback_by)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            // The log's one hot write: values are bound straight to the prepared statement, without building a
+            // `StatementArguments` of sixteen boxed values per record.
+            let insert = PredictionInsert(statement.sqliteStatement)
+            insert.reset()
             for r in records {
-                try statement.execute(arguments: [
-                    Self.storable(r.endpoint), Self.storable(r.requestId), r.kind.rawValue, Self.storable(r.variant), Timestamp.millis(r.timestamp),
-                    Self.storable(r.modelVersion), r.stickyKey.map(Self.storable), r.features.map(Self.storable), r.prediction.map(Self.storable),
-                    r.confidence.flatMap(Self.finite), r.latencyMs.isFinite ? r.latencyMs : 0, r.status,
-                    r.feedback?.groundTruth.map(Self.storable), r.feedback?.outcome.flatMap(Self.finite),
-                    r.feedback.map { Timestamp.millis($0.receivedAt) }, r.feedback.map { Self.storable($0.by) },
-                ])
+                insert.text(1, r.endpoint)
+                insert.text(2, r.requestId)
+                insert.text(3, r.kind.rawValue)
+                insert.text(4, r.variant)
+                insert.integer(5, Timestamp.millis(r.timestamp))
+                insert.text(6, r.modelVersion)
+                insert.text(7, r.stickyKey)
+                insert.text(8, r.features)
+                insert.text(9, r.prediction)
+                insert.real(10, r.confidence.flatMap(Self.finite))
+                insert.real(11, r.latencyMs.isFinite ? r.latencyMs : 0)
+                insert.integer(12, Int64(r.status))
+                insert.text(13, r.feedback?.groundTruth)
+                insert.real(14, r.feedback?.outcome.flatMap(Self.finite))
+                insert.integer(15, r.feedback.map { Timestamp.millis($0.receivedAt) })
+                insert.text(16, r.feedback?.by)
+                let code = insert.step()
+                insert.reset()
+                guard code == SQLITE_DONE else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
+                }
             }
         }
     }
@@ -152,5 +171,46 @@ extension SQLiteMetadataStore {
                 Feedback(
                     groundTruth: row["ground_truth"], outcome: row["outcome"], receivedAt: Timestamp.date(millis: at), by: row["feedback_by"] ?? "")
             })
+    }
+}
+
+/// Binds the values of one prediction record to the prepared insert. Text is copied by SQLite during the bind
+/// (`SQLITE_TRANSIENT`), and made storable as ``SQLiteMetadataStore/storable(_:)`` does: a NUL character,
+/// where SQLite would cut the text, becomes U+FFFD.
+private struct PredictionInsert {
+    let statement: OpaquePointer
+    init(_ statement: OpaquePointer) { self.statement = statement }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func reset() {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+    }
+
+    func step() -> Int32 { sqlite3_step(statement) }
+
+    func text(_ index: Int32, _ value: String?) {
+        guard var value else { return }  // cleared bindings are NULL
+        let bound = value.withUTF8 { utf8 -> Bool in
+            guard let base = utf8.baseAddress else {
+                sqlite3_bind_text(statement, index, "", 0, Self.transient)
+                return true
+            }
+            guard memchr(base, 0, utf8.count) == nil else { return false }
+            sqlite3_bind_text(statement, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(clamping: utf8.count), Self.transient)
+            return true
+        }
+        if !bound { text(index, SQLiteMetadataStore.storable(value)) }
+    }
+
+    func integer(_ index: Int32, _ value: Int64?) {
+        guard let value else { return }
+        sqlite3_bind_int64(statement, index, value)
+    }
+
+    func real(_ index: Int32, _ value: Double?) {
+        guard let value else { return }
+        sqlite3_bind_double(statement, index, value)
     }
 }

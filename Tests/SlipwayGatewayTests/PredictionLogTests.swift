@@ -121,13 +121,18 @@ import Testing
 
         // Inferences split between stable and canary by user.
         var inferences: [String: (x: Double, user: String, variant: String)] = [:]
+        var idsInOrder: [String] = []
         for i in 0..<40 {
             let x = (Double(i) + 0.5) / 40
             let reply = try await Self.send(url, body: ByteBuffer(string: Self.body(x)), headers: [("X-User-Id", "user-\(i)")])
             #expect(reply.status == 200)
             let id = try #require(reply.headers.first(name: "X-Request-Id"))
             inferences[id] = (x, "user-\(i)", try #require(reply.headers.first(name: "X-Slipway-Variant")))
+            idsInOrder.append(id)
         }
+        // Ids the gateway makes start with the time, so they sort in arrival order (the log's request index grows at its end).
+        #expect(idsInOrder.allSatisfy { $0.utf8.count == 28 && UInt64($0.prefix(12), radix: 16) != nil }, "\(idsInOrder)")
+        #expect(idsInOrder.map { $0.prefix(12) } == idsInOrder.map { $0.prefix(12) }.sorted(), "\(idsInOrder)")
         #expect(Set(inferences.values.map(\.variant)) == ["stable", "canary"])
 
         // A request with Triton's binary tensor extension: only its JSON header is text.

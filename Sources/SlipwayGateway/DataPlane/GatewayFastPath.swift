@@ -49,8 +49,7 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
     private var metricSlots: [LiveMetrics.Slot] = []
     /// Spreads this connection's requests over a variant's replicas.
     private var spread = Int.random(in: 0..<1024)
-    private let idPrefix = GatewayHandler.randomPrefix()
-    private var idCounter: UInt64 = 0
+    private var requestIds = RequestIds()
     /// The request with its backend.
     private var current = Current()
 
@@ -338,8 +337,7 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
         if let range = request.requestId, !range.isEmpty, range.count <= 128 {
             requestId = head.withUnsafeReadableBytes { RawHTTP.text($0, range) }
         } else {
-            idCounter &+= 1
-            requestId = idPrefix + String(idCounter, radix: 16)
+            requestId = requestIds.next()
         }
         let lines = head.withUnsafeReadableBytes { bytes in
             (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1

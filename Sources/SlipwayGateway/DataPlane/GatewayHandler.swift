@@ -30,8 +30,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Spreads this connection's requests over a variant's replicas.
     private var spread = Int.random(in: 0..<1024)
     /// New request ids are this connection's random prefix followed by a counter.
-    private let idPrefix = GatewayHandler.randomPrefix()
-    private var idCounter: UInt64 = 0
+    private var requestIds = RequestIds()
     private var metricSlots: [LiveMetrics.Slot] = []
     /// Whether a request is being answered; requests pipelined behind it wait in `waiting`. (The gateway
     /// orders pipelined requests itself rather than with NIO's pipelining handler, which stops and restarts
@@ -836,16 +835,9 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         UInt64(max((NIODeadline.now() - start).nanoseconds / 1000, 0))
     }
 
-    /// A new request id: this connection's 16 random hex digits, then a counter in hex.
+    /// A new request id (see ``RequestIds``).
     private func newRequestId() -> String {
-        idCounter &+= 1
-        return idPrefix + String(idCounter, radix: 16)
-    }
-
-    static func randomPrefix() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let text = String(generator.next() as UInt64, radix: 16)
-        return String(repeating: "0", count: 16 - text.utf8.count) + text
+        requestIds.next()
     }
 }
 
