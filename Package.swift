@@ -41,6 +41,14 @@ let package = Package(
         .target(name: "SlipwayStats", swiftSettings: swiftSettings),
         .target(name: "SlipwayModels", dependencies: ["SlipwayCore"], swiftSettings: swiftSettings),
         .target(
+            name: "SlipwayHTTP",
+            dependencies: [
+                "SlipwayCore", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayStore",
             dependencies: ["SlipwayCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
@@ -97,7 +105,7 @@ let package = Package(
         .target(
             name: "SlipwayClient",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayGateway", "SlipwayRollout",
+                "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayGateway", "SlipwayRollout", "SlipwayHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -108,7 +116,7 @@ let package = Package(
             name: "slipway",
             dependencies: [
                 "SlipwayCore", "SlipwayStore", "SlipwayRegistry", "SlipwayServer", "SlipwayClient", "SlipwayStats", "SlipwayGateway", "SlipwayModels",
-                "SlipwayRollout", "SlipwayData", "SlipwayPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SlipwayRollout", "SlipwayData", "SlipwayPipeline", "SlipwayHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -138,7 +146,8 @@ let package = Package(
         .target(
             name: "SlipwayData",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", "SlipwayStats", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"),
+                "SlipwayCore", "SlipwayStore", "SlipwayStats", "SlipwayHTTP", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -189,6 +198,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SlipwayModelsTests", dependencies: ["SlipwayCore", "SlipwayModels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SlipwayHTTPTests",
+            dependencies: [
+                "SlipwayCore", "SlipwayHTTP", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SlipwayStoreTests",

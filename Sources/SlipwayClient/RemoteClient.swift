@@ -4,90 +4,80 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 public import SlipwayCore
+import SlipwayHTTP
 public import SlipwayRegistry
 public import SlipwayStore
 public import SlipwayGateway
 public import SlipwayRollout
 
 /// Talks to a `slipway server` over HTTP with a bearer token.
+///
+/// The server's error messages are passed on as they are, so a command says the same thing against a server as
+/// it does in-process.
 public struct RemoteClient: SlipwayClient {
-    public let baseURL: String
-    let token: String?
-    let http: HTTPClient
+    let connection: ServerConnection
+
+    /// The server's URL without trailing slashes.
+    public var baseURL: String { connection.baseURL }
 
     /// - Parameters:
     ///   - baseURL: e.g. `http://127.0.0.1:8420`.
     ///   - token: the bearer token (`--token` / `SLIPWAY_TOKEN`).
     public init(baseURL: String, token: String?, http: HTTPClient = .shared) {
-        var url = baseURL
-        while url.hasSuffix("/") { url.removeLast() }
-        self.baseURL = url
-        self.token = token
-        self.http = http
+        connection = ServerConnection(baseURL: baseURL, token: token, http: http)
     }
 
     public var location: String { baseURL }
 
     // MARK: Transport
 
-    private struct ErrorBody: Decodable {
-        struct Inner: Decodable {
-            var code: String
-            var message: String
-        }
-        var error: Inner
-    }
-
     private static let timeout = TimeAmount.seconds(60)
 
-    private func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = []) -> HTTPClientRequest {
-        var components = URLComponents(string: baseURL + "/api/v1/" + path)!
-        if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
-        // '+' in a query value would read as a space on the server.
-        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        var request = HTTPClientRequest(url: components.string!)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        return request
+    /// The error a caller sees: the server's own message when it sent one (as the in-process client would say
+    /// it), else the connection's message naming the server.
+    private func relayed(_ error: ServerConnectionError) -> GenericError {
+        GenericError(error.kind, error.serverMessage ?? error.message)
+    }
+
+    private func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = []) throws -> HTTPClientRequest {
+        do { return try connection.request(method, path, query: query) } catch { throw relayed(error) }
     }
 
     private func send<Response: Decodable>(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: (some Encodable)? = Optional<Int>.none,
         as type: Response.Type
     ) async throws -> Response {
-        var request = request(method, path, query: query)
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try SlipwayJSON.encoder().encode(body)))
-        }
-        let response = try await execute(request)
-        let buffer = try await response.body.collect(upTo: 256 << 20)
-        try Self.check(response.status, buffer)
-        if Response.self == Empty.self { return Empty() as! Response }
+        let answer: Response?
         do {
-            return try SlipwayJSON.decoder().decode(Response.self, from: buffer)
+            answer = try await connection.call(method, path, query: query, body: body, as: type, timeout: Self.timeout)
         } catch {
-            throw GenericError(.internal, "the server at \(baseURL) answered \(path) with something this client cannot read: \(error)")
+            throw relayed(error)
         }
+        guard let answer else {
+            throw GenericError(.internal, "the Slipway server at \(baseURL) answered \(method.rawValue) /api/v1/\(path) with no content")
+        }
+        return answer
     }
 
     private func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
-        do {
-            return try await http.execute(request, timeout: Self.timeout)
-        } catch {
-            throw GenericError(.unavailable, "cannot reach the Slipway server at \(baseURL): \(error). Is `slipway server` running?")
-        }
+        do { return try await connection.execute(request, timeout: Self.timeout) } catch { throw relayed(error) }
     }
 
-    private static func check(_ status: HTTPResponseStatus, _ buffer: ByteBuffer) throws {
-        guard status.code >= 300 else { return }
-        if let body = try? JSONDecoder().decode(ErrorBody.self, from: buffer) {
-            throw GenericError(ErrorKind(rawValue: body.error.code) ?? ErrorKind(status: Int(status.code)), body.error.message)
-        }
-        throw GenericError(ErrorKind(status: Int(status.code)), "the server answered \(status.code) \(status.reasonPhrase)")
+    /// The answer if it is `2xx`, its body still to be read; else the server's error.
+    private func checked(_ response: HTTPClientResponse, _ action: String) async throws -> HTTPClientResponse {
+        do { return try await connection.checked(response, to: action) } catch { throw relayed(error) }
     }
 
-    struct Empty: Codable {}
+    /// The whole body of a `2xx` answer, up to `limit` bytes; else the server's error.
+    private func body(of response: HTTPClientResponse, _ action: String, limit: Int) async throws -> ByteBuffer {
+        do { return try await connection.body(of: response, to: action, limit: limit) } catch { throw relayed(error) }
+    }
+
+    private func decode<Answer: Decodable>(_ type: Answer.Type, from buffer: ByteBuffer, _ action: String) throws -> Answer {
+        do { return try connection.decode(type, from: buffer, answering: action) } catch { throw relayed(error) }
+    }
+
+    typealias Empty = ServerConnection.Empty
 
     static func segment(_ text: String) -> String {
         var allowed = CharacterSet.urlPathAllowed
@@ -158,29 +148,25 @@ public struct RemoteClient: SlipwayClient {
     private func uploadFile(_ url: URL, progress: (@Sendable (Int64) -> Void)?) async throws -> StoredObject {
         let (digest, size) = try FileStreams.digest(of: url)
         if let existing = try await head(digest) { progress?(size); return existing }
-        var request = request(.PUT, "artifacts/" + digest.description)
+        var request = try request(.PUT, "artifacts/" + digest.description)
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.body = .stream(FileStreams.chunks(of: url, progress: progress), length: .known(size))
-        let response = try await execute(request)
-        let buffer = try await response.body.collect(upTo: 1 << 20)
-        try Self.check(response.status, buffer)
-        return try SlipwayJSON.decoder().decode(StoredObject.self, from: buffer)
+        let action = "store object \(digest)"
+        return try decode(StoredObject.self, from: try await body(of: try await execute(request), action, limit: 1 << 20), action)
     }
 
     private func uploadData(_ data: Data, digest: Digest) async throws -> StoredObject {
         if let existing = try await head(digest) { return existing }
-        var request = request(.PUT, "artifacts/" + digest.description)
+        var request = try request(.PUT, "artifacts/" + digest.description)
         request.body = .bytes(ByteBuffer(data: data))
-        let response = try await execute(request)
-        let buffer = try await response.body.collect(upTo: 1 << 20)
-        try Self.check(response.status, buffer)
-        return try SlipwayJSON.decoder().decode(StoredObject.self, from: buffer)
+        let action = "store object \(digest)"
+        return try decode(StoredObject.self, from: try await body(of: try await execute(request), action, limit: 1 << 20), action)
     }
 
     private func head(_ digest: Digest) async throws -> StoredObject? {
-        let response = try await execute(request(.HEAD, "artifacts/" + digest.description))
+        let response = try await execute(try request(.HEAD, "artifacts/" + digest.description))
         if response.status == .notFound { return nil }
-        try Self.check(response.status, ByteBuffer())
+        _ = try await checked(response, "check object \(digest)")
         let size = response.headers.first(name: "Content-Length").flatMap(Int64.init) ?? 0
         return StoredObject(digest: digest, size: size)
     }
@@ -214,9 +200,8 @@ public struct RemoteClient: SlipwayClient {
     }
 
     private func fetchManifest(_ digest: Digest) async throws -> ArtifactManifest? {
-        let response = try await execute(request(.GET, "artifacts/" + digest.description))
-        let buffer = try await response.body.collect(upTo: Int(ArtifactManifest.maximumSize) + 1)
-        try Self.check(response.status, buffer)
+        let response = try await execute(try request(.GET, "artifacts/" + digest.description))
+        let buffer = try await body(of: response, "send object \(digest)", limit: Int(ArtifactManifest.maximumSize) + 1)
         let data = Data(buffer: buffer)
         guard Digest(of: data) == digest else {
             throw GenericError(.corrupted, "artifact \(digest) arrived with other bytes; try again")
@@ -228,10 +213,7 @@ public struct RemoteClient: SlipwayClient {
     }
 
     private func downloadFile(_ digest: Digest, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws {
-        let response = try await execute(request(.GET, "artifacts/" + digest.description))
-        if response.status.code >= 300 {
-            try Self.check(response.status, try await response.body.collect(upTo: 1 << 20))
-        }
+        let response = try await checked(try await execute(try request(.GET, "artifacts/" + digest.description)), "send object \(digest)")
         let writer = try FileStreams.Writer(url: url)
         var hasher = DigestHasher()
         do {

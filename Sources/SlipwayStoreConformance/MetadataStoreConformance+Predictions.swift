@@ -115,6 +115,13 @@ extension MetadataStoreConformance {
         let again = try await store.predictions(endpoint: "churn-api", since: nil, limit: 100, pageToken: nil).items
         #expect(again.count == records.count)
         #expect(again.first?.feedback?.groundTruth == "1")
+
+        // Large batches (which a store may insert many rows at a time): a retry skips what it already has, duplicates
+        // within one batch included, wherever they fall in it, and keeps everything new in order.
+        let bulk = (0..<300).map { logged("churn-bulk", $0) }
+        try await store.appendPredictions(Array(bulk[0..<100]))
+        try await store.appendPredictions(Array(bulk[0..<130]) + [bulk[5], bulk[64], bulk[129]] + Array(bulk[130..<300]) + [bulk[299]])
+        #expect(try await allPredictions(store, endpoint: "churn-bulk", limit: 1_000) == bulk)
     }
 
     /// Pages follow each other with no record twice and none left out, also while the log grows; `since` keeps

@@ -14,39 +14,63 @@ extension SQLiteMetadataStore {
     public func appendPredictions(_ records: [PredictionRecord]) async throws {
         guard !records.isEmpty else { return }
         try await write { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT OR IGNORE INTO predictions (endpoint, request_id, kind, variant, ts, model_version, sticky_key, features,
-                        prediction, confidence, latency_ms, status, ground_truth, outcome, feedback_at, feedback_by)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            // The log's one hot write: values are bound straight to the prepared statement, without building a
-            // `StatementArguments` of sixteen boxed values per record.
-            let insert = PredictionInsert(statement.sqliteStatement)
-            insert.reset()
-            for r in records {
-                insert.text(1, r.endpoint)
-                insert.text(2, r.requestId)
-                insert.text(3, r.kind.rawValue)
-                insert.text(4, r.variant)
-                insert.integer(5, Timestamp.millis(r.timestamp))
-                insert.text(6, r.modelVersion)
-                insert.text(7, r.stickyKey)
-                insert.text(8, r.features)
-                insert.text(9, r.prediction)
-                insert.real(10, r.confidence.flatMap(Self.finite))
-                insert.real(11, r.latencyMs.isFinite ? r.latencyMs : 0)
-                insert.integer(12, Int64(r.status))
-                insert.text(13, r.feedback?.groundTruth)
-                insert.real(14, r.feedback?.outcome.flatMap(Self.finite))
-                insert.integer(15, r.feedback.map { Timestamp.millis($0.receivedAt) })
-                insert.text(16, r.feedback?.by)
-                let code = insert.step()
-                insert.reset()
-                guard code == SQLITE_DONE else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
+            // The log's one hot write. Records go in groups of `insertGroup` rows per statement (the rest one by one),
+            // which spares SQLite a statement run per record, and values are bound straight to the prepared statement
+            // rather than through a `StatementArguments` of sixteen boxed values per record.
+            var next = records.startIndex
+            if records.count >= Self.insertGroup {
+                let group = try db.cachedStatement(sql: Self.insertSQL(rows: Self.insertGroup))
+                while records.endIndex - next >= Self.insertGroup {
+                    try Self.insert(records[next..<(next + Self.insertGroup)], with: group, in: db)
+                    next += Self.insertGroup
                 }
             }
+            if next < records.endIndex {
+                let single = try db.cachedStatement(sql: Self.insertSQL(rows: 1))
+                for index in next..<records.endIndex { try Self.insert(records[index...index], with: single, in: db) }
+            }
+        }
+    }
+
+    /// Rows per multi-row insert: 64 × 16 values stay far below SQLite's limit on bound values.
+    static let insertGroup = 64
+
+    static func insertSQL(rows: Int) -> String {
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        return """
+            INSERT OR IGNORE INTO predictions (endpoint, request_id, kind, variant, ts, model_version, sticky_key, features,
+                prediction, confidence, latency_ms, status, ground_truth, outcome, feedback_at, feedback_by)
+            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            """
+    }
+
+    /// Runs an insert of as many rows as `records` has; each record that is already logged is skipped.
+    private static func insert(_ records: ArraySlice<PredictionRecord>, with statement: Statement, in db: Database) throws {
+        let insert = PredictionInsert(statement.sqliteStatement)
+        insert.reset()
+        defer { insert.reset() }
+        for (row, r) in records.enumerated() {
+            let base = Int32(row * 16)
+            insert.text(base + 1, r.endpoint)
+            insert.text(base + 2, r.requestId)
+            insert.text(base + 3, r.kind.rawValue)
+            insert.text(base + 4, r.variant)
+            insert.integer(base + 5, Timestamp.millis(r.timestamp))
+            insert.text(base + 6, r.modelVersion)
+            insert.text(base + 7, r.stickyKey)
+            insert.text(base + 8, r.features)
+            insert.text(base + 9, r.prediction)
+            insert.real(base + 10, r.confidence.flatMap(Self.finite))
+            insert.real(base + 11, r.latencyMs.isFinite ? r.latencyMs : 0)
+            insert.integer(base + 12, Int64(r.status))
+            insert.text(base + 13, r.feedback?.groundTruth)
+            insert.real(base + 14, r.feedback?.outcome.flatMap(Self.finite))
+            insert.integer(base + 15, r.feedback.map { Timestamp.millis($0.receivedAt) })
+            insert.text(base + 16, r.feedback?.by)
+        }
+        let code = insert.step()
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
         }
     }
 

@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+public import SlipwayHTTP
 
 #if canImport(Glibc)
 import Glibc
@@ -54,8 +55,8 @@ extension DataWorkspace {
     /// A remote for a URL: `http(s)://` is a Slipway server, anything else a folder (relative to `root`).
     public static func remote(url: String, root: String, token: String?) throws -> any DataRemote {
         if url.hasPrefix("http://") || url.hasPrefix("https://") {
-            guard URL(string: url)?.host != nil else { throw DataError(.invalidArgument, "'\(url)' is not a valid server URL") }
-            return ServerRemote(baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, token: token)
+            guard ServerConnection.isServerURL(url) else { throw DataError(.invalidArgument, "'\(url)' is not a valid server URL") }
+            return ServerRemote(baseURL: url, token: token)
         }
         guard !url.contains("://") else {
             throw DataError(.invalidArgument, "remote URL '\(url)' is neither a folder nor an http(s):// Slipway server")
@@ -68,44 +69,29 @@ extension DataWorkspace {
 /// A Slipway server remote: `POST /api/v1/artifacts/missing` to ask what it lacks, then
 /// `PUT`/`GET /api/v1/artifacts/{digest}` (the server verifies uploads; downloads are verified here).
 public struct ServerRemote: DataRemote {
-    let baseURL: String
-    let token: String?
+    let connection: ServerConnection
     /// Digests per `missing` request.
     static let batchSize = 5000
+    /// How long one exchange (a batch of digests, an object) may take.
+    static let timeout = TimeAmount.seconds(600)
+
+    /// The server's URL without trailing slashes.
+    var baseURL: String { connection.baseURL }
 
     /// A remote for a server URL and bearer token.
     public init(baseURL: String, token: String?) {
-        self.baseURL = baseURL
-        self.token = token
+        let source = "the remote's URL (`slipway data remote list`)"
+        self.init(connection: ServerConnection(baseURL: baseURL, token: token, urlSource: source, tokenHint: ServerConnection.editorTokenHint))
     }
 
-    private func request(_ method: HTTPMethod, _ path: String) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        return request
+    /// A remote on an existing connection to a server (whose URL, token and hints it keeps).
+    public init(connection: ServerConnection) {
+        self.connection = connection
     }
 
-    private func failure(_ response: HTTPClientResponse, _ action: String) async -> DataError {
-        let body = (try? await response.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
-        var message = body
-        if let data = body.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let error = object["error"] as? [String: Any], let text = error["message"] as? String
-        {
-            message = text
-        }
-        let status = Int(response.status.code)
-        var hint = ""
-        if status == 401 || status == 403 { hint = "; set SLIPWAY_TOKEN to a token with the editor role" }
-        return DataError(ErrorKind(status: status), "\(baseURL) refused to \(action) (HTTP \(status)): \(message.prefix(300))\(hint)")
-    }
-
-    private func execute(_ request: HTTPClientRequest, timeout: Int64 = 600) async throws -> HTTPClientResponse {
-        do {
-            return try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
-        } catch {
-            throw DataError(.unavailable, "cannot reach the Slipway server \(baseURL): \(error); check the URL and that the server runs")
-        }
+    /// Runs a step of an exchange, turning the connection's errors into ``DataError``s.
+    private func exchange<Value>(_ step: () async throws(ServerConnectionError) -> Value) async throws(DataError) -> Value {
+        do { return try await step() } catch { throw DataError(error.kind, error.message) }
     }
 
     private struct MissingRequest: Codable { var digests: [Digest] }
@@ -117,44 +103,50 @@ public struct ServerRemote: DataRemote {
         while start < digests.count {
             let batch = Array(digests[start..<min(start + Self.batchSize, digests.count)])
             start += batch.count
-            var request = request(.POST, "/api/v1/artifacts/missing")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try SlipwayJSON.encoder().encode(MissingRequest(digests: batch))))
-            let response = try await execute(request)
-            if response.status == .notFound || response.status == .methodNotAllowed {
+            let answer: MissingResponse?
+            do {
+                answer = try await connection.call(
+                    .POST, "artifacts/missing", body: MissingRequest(digests: batch), as: MissingResponse.self, timeout: Self.timeout,
+                    limit: 64 << 20, action: "list missing objects")
+            } catch let error where error.status == 404 || error.status == 405 {
                 // An older server without the batch route: ask object by object.
                 for digest in batch where try await !has(digest) { result.insert(digest) }
                 continue
+            } catch {
+                throw DataError(error.kind, error.message)
             }
-            guard response.status == .ok else { throw await failure(response, "list missing objects") }
-            let body = try await response.body.collect(upTo: 64 << 20)
-            guard let decoded = try? SlipwayJSON.decoder().decode(MissingResponse.self, from: Data(buffer: body)) else {
-                throw DataError(.internal, "\(baseURL) answered the missing-objects request with something that is not a digest list")
+            guard let answer else {
+                throw DataError(.internal, "the Slipway server at \(baseURL) answered the request to list missing objects with no digest list")
             }
-            result.formUnion(decoded.missing)
+            result.formUnion(answer.missing)
         }
         return result
     }
 
     private func has(_ digest: Digest) async throws -> Bool {
-        let response = try await execute(request(.HEAD, "/api/v1/artifacts/\(digest)"))
-        if response.status == .ok { return true }
+        let response = try await exchange { () async throws(ServerConnectionError) in
+            try await connection.execute(try connection.request(.HEAD, "artifacts/\(digest)"), timeout: Self.timeout)
+        }
         if response.status == .notFound { return false }
-        throw await failure(response, "check object \(digest)")
+        _ = try await exchange { () async throws(ServerConnectionError) in try await connection.checked(response, to: "check object \(digest)") }
+        return true
     }
 
     public func upload(_ digest: Digest, from path: String, size: Int64) async throws {
-        var request = request(.PUT, "/api/v1/artifacts/\(digest)")
-        request.headers.add(name: "Content-Type", value: "application/octet-stream")
-        request.body = .stream(FileChunks(path: path), length: .known(size))
-        let response = try await execute(request)
-        guard response.status == .ok || response.status == .created else { throw await failure(response, "store object \(digest)") }
-        _ = try? await response.body.collect(upTo: 1 << 20)
+        try await exchange { () async throws(ServerConnectionError) in
+            var request = try connection.request(.PUT, "artifacts/\(digest)")
+            request.headers.add(name: "Content-Type", value: "application/octet-stream")
+            request.body = .stream(FileChunks(path: path), length: .known(size))
+            let response = try await connection.checked(try await connection.execute(request, timeout: Self.timeout), to: "store object \(digest)")
+            _ = try? await response.body.collect(upTo: 1 << 20)
+        }
     }
 
     public func download(_ digest: Digest, into cache: DataCache) async throws -> Int64 {
-        let response = try await execute(request(.GET, "/api/v1/artifacts/\(digest)"))
-        guard response.status == .ok else { throw await failure(response, "send object \(digest)") }
+        let response = try await exchange { () async throws(ServerConnectionError) in
+            let answer = try await connection.execute(try connection.request(.GET, "artifacts/\(digest)"), timeout: Self.timeout)
+            return try await connection.checked(answer, to: "send object \(digest)")
+        }
         let temporary = try cache.temporaryPath(for: digest)
         let fd = try Posix.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600, action: "create")
         var hasher = DigestHasher()

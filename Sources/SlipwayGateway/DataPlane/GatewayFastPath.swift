@@ -108,12 +108,7 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
             context.fireChannelRead(wrapInboundOut(head))
             return
         case .ready, .forwarding, .withFullPath:
-            if input.readableBytes == 0 {
-                input = part
-            } else {
-                if input.readerIndex > 64 << 10 { input.discardReadBytes() }
-                input.writeBuffer(&part)
-            }
+            input.append(&part)
         }
         if case .ready = state {
             process(context)

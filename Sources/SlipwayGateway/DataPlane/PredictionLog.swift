@@ -115,6 +115,9 @@ public final class PredictionLog: PredictionSink {
 
     private func write() async {
         var failures = 0
+        // Nothing is waiting yet: the first batch starts like every other, when it is full, the interval is over or
+        // the log closes.
+        await pause(for: interval, wakeOnRing: true)
         while true {
             // The records are moved out of the buffer as they are; features still to hash are hashed in place
             // afterwards, outside the lock.

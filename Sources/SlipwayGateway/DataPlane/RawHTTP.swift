@@ -151,3 +151,23 @@ extension ByteBuffer {
         writeBytes(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }
+
+extension ByteBuffer {
+    /// Appends the bytes of `part`, a buffer the channel just read, to this connection's input.
+    ///
+    /// The bytes are copied rather than `part` kept: a read buffer held past the read keeps NIO's receive
+    /// allocator from reusing it, which costs an allocation and a free per read. An input with nothing left to
+    /// read starts over at its beginning, keeping its storage unless that grew past 64 KiB for a large message.
+    mutating func append(_ part: inout ByteBuffer) {
+        if readableBytes == 0 {
+            if capacity > 64 << 10 {
+                self = part
+                return
+            }
+            clear()
+        } else if readerIndex > 64 << 10 {
+            discardReadBytes()
+        }
+        writeBuffer(&part)
+    }
+}

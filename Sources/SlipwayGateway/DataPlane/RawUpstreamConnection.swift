@@ -116,11 +116,7 @@ final class RawUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        if input.readableBytes == 0 {
-            input = part
-        } else {
-            input.writeBuffer(&part)
-        }
+        input.append(&part)
         parse(context, atEnd: false)
     }
 

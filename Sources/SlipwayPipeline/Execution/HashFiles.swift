@@ -3,45 +3,34 @@ public import Foundation
 
 /// `hashFiles(patterns…)`: a SHA-256 over the files of the workspace that match, as GitHub computes it.
 ///
-/// Patterns are globs relative to the workspace (`*`, `?`, `[…]`, `**` for any depth, a leading `!` excludes). Each
-/// matching regular file's SHA-256 is computed; the result is the SHA-256 of those digests concatenated in path order,
-/// in hexadecimal, or the empty string when nothing matches. The `.git` folder is never searched.
+/// Patterns are globs relative to the workspace (`*`, `?`, `[…]`, `**` for any depth, a leading `!` excludes); an argument
+/// may hold several, one a line, and a pattern may also be written as an absolute path inside the workspace. A pattern
+/// selects the files whose whole path it matches (a folder's name alone selects nothing). Each selected file's SHA-256 is
+/// computed; the result is the SHA-256 of those digests concatenated in path order, in hexadecimal, or the empty string
+/// when nothing matches.
+///
+/// The files are found by the same walker as a job's `cache.inputs` (``CacheGlobs``, with its `hashFiles` rules): it
+/// enters only the folders some pattern can reach, never searches the top `.git` folder, hashes a symbolic link to a file
+/// as that file, enters no symbolic link to a folder, and passes over names that are not valid UTF-8 and files that
+/// cannot be opened.
+///
+/// ```swift
+/// let key = try HashFiles.hash(["**/requirements*.txt", "!vendor/**"], workspace: workspace)
+/// ```
 public enum HashFiles {
+    /// The digest of the files that `patterns` select in `workspace`.
+    /// - Parameters:
+    ///   - patterns: the arguments of the `hashFiles()` call, each holding one or more patterns, one a line.
+    ///   - workspace: the folder the patterns are relative to.
+    /// - Returns: 64 lowercase hexadecimal digits, or the empty string when no file matches.
+    /// - Throws: the regular-expression error of a pattern that is not a valid glob (an empty or reversed `[…]` range),
+    ///   or a read error of a selected file.
     public static func hash(_ patterns: [String], workspace: URL) throws -> String {
-        var includes: [NSRegularExpression] = []
-        var excludes: [NSRegularExpression] = []
-        for raw in patterns {
-            for piece in raw.split(whereSeparator: \.isNewline) {
-                var pattern = piece.trimmingCharacters(in: .whitespaces)
-                guard !pattern.isEmpty else { continue }
-                let negated = pattern.hasPrefix("!")
-                if negated { pattern.removeFirst() }
-                if pattern.hasPrefix("./") { pattern.removeFirst(2) }
-                let prefix = workspace.standardizedFileURL.path + "/"
-                if pattern.hasPrefix(prefix) { pattern.removeFirst(prefix.count) }
-                let regex = try NSRegularExpression(pattern: globRegex(pattern))
-                if negated { excludes.append(regex) } else { includes.append(regex) }
-            }
-        }
-        guard !includes.isEmpty else { return "" }
-        var matches: [String] = []
-        let root = workspace.standardizedFileURL.path
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return "" }
-        while let relative = enumerator.nextObject() as? String {
-            if relative == ".git" || relative.hasPrefix(".git/") {
-                enumerator.skipDescendants()
-                continue
-            }
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            let range = NSRange(relative.startIndex..., in: relative)
-            guard includes.contains(where: { $0.firstMatch(in: relative, range: range) != nil }) else { continue }
-            guard !excludes.contains(where: { $0.firstMatch(in: relative, range: range) != nil }) else { continue }
-            matches.append(relative)
-        }
+        let matches = try files(patterns, workspace: workspace)
         guard !matches.isEmpty else { return "" }
+        let root = workspace.standardizedFileURL.path
         var outer = SHA256()
-        for relative in matches.sorted() {
+        for relative in matches {
             var inner = SHA256()
             guard let handle = FileHandle(forReadingAtPath: root + "/" + relative) else { continue }
             defer { try? handle.close() }
@@ -49,6 +38,27 @@ public enum HashFiles {
             outer.update(data: Data(inner.finalize()))
         }
         return outer.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The workspace-relative paths of the files `patterns` select, in the order they are hashed.
+    /// - Throws: the regular-expression error of a pattern that is not a valid glob.
+    static func files(_ patterns: [String], workspace: URL) throws -> [String] {
+        let prefix = workspace.standardizedFileURL.path + "/"
+        var includes: [CacheGlobs.Pattern] = []
+        var excludes: [CacheGlobs.Pattern] = []
+        for raw in patterns {
+            for piece in raw.split(whereSeparator: \.isNewline) {
+                var pattern = piece.trimmingCharacters(in: .whitespaces)
+                guard !pattern.isEmpty else { continue }
+                let negated = pattern.hasPrefix("!")
+                if negated { pattern.removeFirst() }
+                if pattern.hasPrefix("./") { pattern.removeFirst(2) }
+                if pattern.hasPrefix(prefix) { pattern.removeFirst(prefix.count) }
+                let compiled = try CacheGlobs.Pattern(pattern, rules: .hashFiles)
+                if negated { excludes.append(compiled) } else { includes.append(compiled) }
+            }
+        }
+        return CacheGlobs.walk(includes: includes, excludes: excludes, in: workspace, rules: .hashFiles)
     }
 
     /// An anchored regular expression for a glob.

@@ -68,6 +68,83 @@ public struct RunConfiguration: Sendable {
     }
 }
 
+extension RunConfiguration {
+    /// A configuration with Slipway's standard parts, as `slipway run` assembles them; callers set what their options
+    /// change (parallelism, labels, cancel grace, debug lines) on the result.
+    ///
+    /// It holds:
+    /// - the secrets: the stored ones (`slipway secret set`) overridden by `secrets`, and, for a job that names a
+    ///   deployment environment, that environment's own stored secrets (those that differ from the repository's);
+    /// - the hooks: approvals of protected environments first, then the job cache;
+    /// - every built-in action, run with `executable` and storing artifacts in `dataDir`;
+    /// - the steps' environment: `environment` with the folder of `executable` first on `PATH`, so that a workflow's
+    ///   `slipway …` commands run this very program;
+    /// - the remote runners of `dispatcher`, if any.
+    ///
+    /// ```swift
+    /// let configuration = try RunConfiguration.standard(project: project, dataDir: project.appendingPathComponent(".slipway"),
+    ///     executable: executable)
+    /// let record = try await WorkflowExecution(workflow: workflow, configuration: configuration,
+    ///     store: FileRunStore(dataDir: configuration.dataDir)).run()
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - project: the project folder (where `.github/workflows` is).
+    ///   - dataDir: the data folder, absolute.
+    ///   - event: `push` or `workflow_dispatch`.
+    ///   - inputs: the dispatch inputs, as given.
+    ///   - secrets: secrets given for this run (from the environment); they override stored ones of the same name.
+    ///   - secretStore: the stored secrets; nil opens the data folder's store when it has one (a `secrets` folder) or when
+    ///     `environment` sets `SLIPWAY_MASTER_KEY`, and uses none otherwise.
+    ///   - executable: the `slipway` program that built-in actions and the steps' `slipway` commands run.
+    ///   - environment: the environment the steps inherit from (also where `SLIPWAY_MASTER_KEY` is read).
+    ///   - cache: false (`--no-cache`): neither look up nor store cached job results.
+    ///   - force: jobs (ids or leg names) that run even when their cached result matches.
+    ///   - approvalPollInterval: how often a job waiting for an approval reads the approval file.
+    ///   - dispatcher: the remote runners that take jobs whose labels no local runner has; nil: such jobs fail at once.
+    ///   - remoteOnly: run every job on `dispatcher`'s runners, none locally (ignored without a dispatcher).
+    ///   - actor: `github.actor`; nil is the OS user.
+    /// - Throws: when the secret store cannot be opened (a wrong master key, a key file readable by others) or the job
+    ///   cache cannot be created in `dataDir`.
+    public static func standard(
+        project: URL, dataDir: URL, event: String = "push", inputs: [String: String] = [:], secrets: [String: String] = [:],
+        secretStore: SecretStore? = nil, executable: URL, environment: [String: String] = ProcessInfo.processInfo.environment,
+        cache: Bool = true, force: Set<String> = [], approvalPollInterval: Duration = .milliseconds(250),
+        dispatcher: (any JobDispatcher)? = nil, remoteOnly: Bool = false, actor: String? = nil
+    ) throws -> RunConfiguration {
+        var store = secretStore
+        if store == nil,
+            FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("secrets").path) || environment["SLIPWAY_MASTER_KEY"] != nil
+        {
+            store = try SecretStore.open(dataDir: dataDir, environment: environment)
+        }
+        let storedSecrets = store
+        let allSecrets = try storedSecrets.map { try $0.values().merging(secrets) { _, given in given } } ?? secrets
+        let hooks: [any JobStartHook] = [
+            ApprovalHook(dataDir: dataDir, pollInterval: approvalPollInterval), try JobCacheHook(dataDir: dataDir, enabled: cache, force: force),
+        ]
+        var baseEnvironment = environment
+        let tools = executable.deletingLastPathComponent().path
+        let path = environment["PATH"] ?? "/usr/bin:/bin"
+        if path.split(separator: ":", omittingEmptySubsequences: false).first.map(String.init) != tools {
+            baseEnvironment["PATH"] = tools + ":" + path
+        }
+        var configuration = RunConfiguration(
+            project: project, dataDir: dataDir, event: event, inputs: inputs, secrets: allSecrets,
+            actions: .slipway(executable: executable, dataDir: dataDir), hooks: hooks, baseEnvironment: baseEnvironment, actor: actor)
+        configuration.environmentSecrets = { name in
+            guard let storedSecrets else { return [:] }
+            let repository = try storedSecrets.values()
+            return try storedSecrets.values(environment: name).filter { repository[$0.key] != $0.value }
+        }
+        if let dispatcher {
+            configuration.dispatcher = dispatcher
+            configuration.remoteOnly = remoteOnly
+        }
+        return configuration
+    }
+}
+
 /// What a hook sees of a job that is about to start.
 public struct JobStartContext: Sendable {
     public var runID: String

@@ -117,15 +117,9 @@ extension DemoCommand {
         var promotionLog: String?
         var firstRun: RunRecord?
         for attempt in 1...2 {
-            var configuration = RunConfiguration(
-                project: project, dataDir: projectData, event: "push", secrets: try secrets.values(), verbose: false,
-                actions: .slipway(executable: executable, dataDir: projectData),
-                hooks: [ApprovalHook(dataDir: projectData, pollInterval: .milliseconds(50)), try JobCacheHook(dataDir: projectData)],
-                baseEnvironment: environment, actor: "alice")
-            configuration.environmentSecrets = { name in
-                let repository = try secrets.values()
-                return try secrets.values(environment: name).filter { repository[$0.key] != $0.value }
-            }
+            let configuration = try RunConfiguration.standard(
+                project: project, dataDir: projectData, event: "push", secretStore: secrets, executable: executable, environment: environment,
+                approvalPollInterval: .milliseconds(50), actor: "alice")
             let started = ContinuousClock.now
             let record = try await WorkflowExecution(workflow: workflow, configuration: configuration, store: FileRunStore(dataDir: projectData)).run()
             let elapsed = ContinuousClock.now - started
@@ -172,7 +166,7 @@ extension DemoCommand {
         delivery.serverExitStatus = status
         say(status == 0 ? "slipway server stopped cleanly (its model servers with it)" : "slipway server stopped with exit status \(status)")
 
-        let remote = try await runnerStory(project: project, projectData: projectData, dataURL: dataURL, environment: environment)
+        let remote = try await runnerStory(project: project, projectData: projectData, secrets: secrets, dataURL: dataURL, environment: environment)
         say("Try it yourself: cd \(project.path) && swift run slipway runs list")
         return PipelineSummary(project: project.path, runs: outlines, delivery: delivery, remote: remote)
     }

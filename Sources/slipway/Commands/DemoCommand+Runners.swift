@@ -18,7 +18,10 @@ extension DemoCommand {
         var accuracy: String?
     }
 
-    func runnerStory(project: URL, projectData: URL, dataURL: URL, environment: [String: String]) async throws -> RunnerSummary {
+    /// Runs the gpu-train workflow with a remote runner; `secrets` is the project's secret store (as the pipeline part opened it).
+    func runnerStory(
+        project: URL, projectData: URL, secrets: SecretStore, dataURL: URL, environment: [String: String]
+    ) async throws -> RunnerSummary {
         say("\n== Remote runners: the train job of gpu-train needs a runner labelled gpu")
         let executable = RunCommand.executable()
         let serverData = dataURL.appendingPathComponent("runner-server")
@@ -49,11 +52,12 @@ extension DemoCommand {
         guard let workflow = catalog.find("gpu-train", project: project)?.workflow else {
             throw GenericError(.invalidArgument, "examples/pipeline has no readable gpu-train workflow")
         }
-        var configuration = RunConfiguration(
-            project: project, dataDir: projectData, event: "workflow_dispatch", inputs: ["algorithm": "logistic"],
-            actions: .slipway(executable: executable, dataDir: projectData), baseEnvironment: environment, actor: "alice")
+        // As `slipway run gpu-train --server URL` assembles it: the job labelled gpu goes to the server's runners.
         let plane = try ControlPlane(baseURL: url, token: token)
-        configuration.dispatcher = ServerJobDispatcher(plane: plane, project: project, dataDir: projectData)
+        let configuration = try RunConfiguration.standard(
+            project: project, dataDir: projectData, event: "workflow_dispatch", inputs: ["algorithm": "logistic"], secretStore: secrets,
+            executable: executable, environment: environment, dispatcher: ServerJobDispatcher(plane: plane, project: project, dataDir: projectData),
+            actor: "alice")
         let record = try await WorkflowExecution(workflow: workflow, configuration: configuration, store: FileRunStore(dataDir: projectData)).run()
         let runners = Dictionary(record.jobs.map { ($0.key, $0.runner ?? "-") }, uniquingKeysWith: { $1 })
         say("slipway run gpu-train --server \(url) --event workflow_dispatch (run \(record.id)): \(record.conclusion?.rawValue ?? "unknown")")

@@ -23,9 +23,10 @@ struct RunOptions: ParsableArguments {
 ///
 /// Setting up happens in two steps. `init` checks the options, finds the project and the data folder and reads the
 /// secrets given through the environment; it opens nothing, so a command can still refuse its arguments (an unknown
-/// workflow) first. ``launcher()`` then reads the stored secrets and builds what every run of the invocation shares:
-/// the hooks (approvals, then the job cache), the steps' environment with this `slipway` first on `PATH`, the built-in
-/// actions, the live output, the run store, and the cancellation by SIGINT and SIGTERM.
+/// workflow) first. ``launcher()`` then builds what every run of the invocation shares: the standard configuration
+/// (`RunConfiguration.standard`: stored secrets, approvals and the job cache, the built-in actions, the steps' environment
+/// with this `slipway` first on `PATH`, the remote runners), with the options applied, plus the live output, the run
+/// store, and the cancellation by SIGINT and SIGTERM.
 struct RunSetup {
     /// The project folder: the current folder.
     let project: URL
@@ -81,30 +82,16 @@ struct RunSetup {
     /// cancel the current run instead of ending the process.
     /// - Throws: when the secret store cannot be opened (a wrong master key) or the job cache cannot be created.
     func launcher() throws -> Launcher {
-        // Stored secrets (`slipway secret set`) first; the environment's override them.
-        var secrets = environmentSecrets
-        var secretStore: SecretStore?
-        if FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("secrets").path) || environment["SLIPWAY_MASTER_KEY"] != nil {
-            let store = try SecretStore.open(dataDir: dataDir)
-            secretStore = store
-            secrets = try store.values().merging(secrets) { _, given in given }
-        }
-        let storedSecrets = secretStore
-        let deploymentSecrets: @Sendable (String) throws -> [String: String] = { name in
-            guard let secretStore = storedSecrets else { return [:] }
-            let repository = try secretStore.values()
-            return try secretStore.values(environment: name).filter { repository[$0.key] != $0.value }
-        }
-        let hooks: [any JobStartHook] = [
-            ApprovalHook(dataDir: dataDir), try JobCacheHook(dataDir: dataDir, enabled: !options.noCache, force: Set(options.force)),
-        ]
-        // Steps find this slipway first on PATH, as the workflow's `slipway …` commands and actions expect.
-        var baseEnvironment = environment
-        let executable = Self.executable()
-        baseEnvironment["PATH"] = executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        var base = try RunConfiguration.standard(
+            project: project, dataDir: dataDir, secrets: environmentSecrets, executable: Self.executable(), environment: environment,
+            cache: !options.noCache, force: Set(options.force),
+            dispatcher: controlPlane.map { ServerJobDispatcher(plane: $0, project: project, dataDir: dataDir) }, remoteOnly: options.remoteOnly)
+        base.parallelism = options.parallel
+        base.extraLabels = options.label
+        base.cancelGrace = .milliseconds(Int64(options.cancelGrace * 1000))
+        base.verbose = options.verbose
         return Launcher(
-            setup: self, secrets: secrets, environmentSecrets: deploymentSecrets, hooks: hooks, baseEnvironment: baseEnvironment,
-            executable: executable, live: LiveOutput(handle: json ? .standardError : .standardOutput, verbose: options.verbose),
+            base: base, live: LiveOutput(handle: json ? .standardError : .standardOutput, verbose: options.verbose),
             store: FileRunStore(dataDir: dataDir), signals: SignalCancellation())
     }
 
@@ -116,31 +103,18 @@ struct RunSetup {
 
     /// Runs workflows with what ``RunSetup/launcher()`` built.
     struct Launcher {
-        let setup: RunSetup
-        /// Every secret: stored ones, overridden by the environment's.
-        let secrets: [String: String]
-        /// A deployment environment's own secrets, read once a job that names it may start.
-        let environmentSecrets: @Sendable (String) throws -> [String: String]
-        /// Approvals, then the job cache.
-        let hooks: [any JobStartHook]
-        let baseEnvironment: [String: String]
-        let executable: URL
+        /// What every run of the invocation shares (`RunConfiguration.standard` with the options applied): secrets,
+        /// approvals and the job cache, the built-in actions, the steps' environment, the remote runners.
+        let base: RunConfiguration
         let live: LiveOutput
         let store: FileRunStore
         let signals: SignalCancellation
 
         /// The configuration of one run.
         func configuration(event: String, inputs: [String: String]) -> RunConfiguration {
-            let options = setup.options
-            var configuration = RunConfiguration(
-                project: setup.project, dataDir: setup.dataDir, event: event, inputs: inputs, secrets: secrets, parallelism: options.parallel,
-                extraLabels: options.label, cancelGrace: .milliseconds(Int64(options.cancelGrace * 1000)), verbose: options.verbose,
-                actions: .slipway(executable: executable, dataDir: setup.dataDir), hooks: hooks, baseEnvironment: baseEnvironment)
-            configuration.environmentSecrets = environmentSecrets
-            if let plane = setup.controlPlane {
-                configuration.dispatcher = ServerJobDispatcher(plane: plane, project: setup.project, dataDir: setup.dataDir)
-                configuration.remoteOnly = options.remoteOnly
-            }
+            var configuration = base
+            configuration.event = event
+            configuration.inputs = inputs
             return configuration
         }
 

@@ -5,59 +5,38 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SlipwayCore
 import SlipwayData
+import SlipwayHTTP
 import SlipwayPipeline
 import SlipwayStore
 
 /// The calls `slipway run --server` and `slipway runner` make to the control plane: JSON calls under `/api/v1`, and
 /// objects on its artifact store (workspaces, artifacts), verified by digest both ways.
 struct ControlPlane: Sendable {
-    let baseURL: String
-    let token: String?
+    /// The server: its URL (from `--server`), token and the token hint for refusals.
+    let connection: ServerConnection
+
+    /// The server's URL without trailing slashes.
+    var baseURL: String { connection.baseURL }
+    /// The bearer token, if any.
+    var token: String? { connection.token }
 
     init(baseURL: String, token: String?) throws {
-        guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://"), URL(string: baseURL)?.host != nil else {
+        guard ServerConnection.isServerURL(baseURL) else {
             throw GenericError(.invalidArgument, "--server '\(baseURL)' must be an http:// or https:// URL")
         }
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.token = token
-    }
-
-    private struct ErrorBody: Decodable {
-        struct Detail: Decodable { var message: String }
-        var error: Detail
+        connection = ServerConnection(baseURL: baseURL, token: token, urlSource: "--server", tokenHint: ServerConnection.editorTokenHint)
     }
 
     /// A JSON call; nil for `204 No Content`.
     func call<Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, body: (some Encodable)? = Optional<String>.none, as: Answer.Type, timeout: Int64 = 60
     ) async throws -> Answer? {
-        var request = HTTPClientRequest(url: baseURL + "/api/v1/" + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try SlipwayJSON.encoder().encode(body)))
-        }
-        let response: HTTPClientResponse
-        do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
-        } catch {
-            throw GenericError(.unavailable, "cannot reach the Slipway server \(baseURL): \(error); check --server and that the server runs")
-        }
-        let data = Data(buffer: try await response.body.collect(upTo: 256 << 20))
-        if response.status == .noContent { return nil }
-        guard (200..<300).contains(Int(response.status.code)) else {
-            let message = (try? SlipwayJSON.decoder().decode(ErrorBody.self, from: data))?.error.message ?? String(decoding: data.prefix(300), as: UTF8.self)
-            var hint = ""
-            if response.status == .unauthorized || response.status == .forbidden { hint = " (pass --token or set SLIPWAY_TOKEN: a token with the editor role)" }
-            throw GenericError(ErrorKind(status: Int(response.status.code)), "\(baseURL): \(message)\(hint)")
-        }
-        do { return try SlipwayJSON.decoder().decode(Answer.self, from: data) } catch {
-            throw GenericError(.internal, "\(baseURL) answered \(path) with something unexpected: \(error)")
+        do { return try await connection.call(method, path, body: body, as: Answer.self, timeout: .seconds(timeout)) } catch {
+            throw GenericError(error.kind, error.message)
         }
     }
 
-    private var objects: ServerRemote { ServerRemote(baseURL: baseURL, token: token) }
+    private var objects: ServerRemote { ServerRemote(connection: connection) }
 
     /// Sends the objects (of those given, in `store`) that the server lacks.
     func push(_ digests: [Digest], from store: LocalArtifactStore) async throws {
@@ -70,16 +49,17 @@ struct ControlPlane: Sendable {
     /// Fetches one object into `store` (verified by its digest) unless it is there already.
     func pull(_ digest: Digest, into store: LocalArtifactStore, folder: URL) async throws {
         if try await store.contains(digest) { return }
-        var request = HTTPClientRequest(url: baseURL + "/api/v1/artifacts/\(digest)")
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-        guard response.status == .ok else {
-            throw GenericError(ErrorKind(status: Int(response.status.code)), "\(baseURL) cannot send object \(digest) (HTTP \(response.status.code))")
+        let response: HTTPClientResponse
+        do {
+            let answer = try await connection.execute(try connection.request(.GET, "artifacts/\(digest)"), timeout: .seconds(600))
+            response = try await connection.checked(answer, to: "send object \(digest)")
+        } catch {
+            throw GenericError(error.kind, error.message)
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let temporary = folder.appendingPathComponent(".download-\(UUID().uuidString.lowercased())")
         defer { try? FileManager.default.removeItem(at: temporary) }
-        FileManager.default.createFile(atPath: temporary.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: temporary.path, contents: nil)
         let handle = try FileHandle(forWritingTo: temporary)
         do {
             for try await buffer in response.body { try handle.write(contentsOf: Data(buffer: buffer)) }
