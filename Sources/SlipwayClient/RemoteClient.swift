@@ -23,8 +23,10 @@ public struct RemoteClient: SlipwayClient {
     /// - Parameters:
     ///   - baseURL: e.g. `http://127.0.0.1:8420`.
     ///   - token: the bearer token (`--token` / `SLIPWAY_TOKEN`).
-    public init(baseURL: String, token: String?, http: HTTPClient = .shared) {
-        connection = ServerConnection(baseURL: baseURL, token: token, http: http)
+    ///   - http: the client to send requests with; by default one shared client that reports a server it cannot
+    ///     connect to within seconds.
+    public init(baseURL: String, token: String?, http: HTTPClient? = nil) {
+        connection = ServerConnection(baseURL: baseURL, token: token, http: http ?? ServerConnection.defaultClient)
     }
 
     public var location: String { baseURL }

@@ -34,6 +34,18 @@ public struct ServerConnection: Sendable {
     public static let answerLimit = 256 << 20
     /// The most bytes of an error answer read; the rest is ignored.
     public static let errorBodyLimit = 1 << 20
+    /// How long connecting to a server may take, retries included, before a call says it cannot reach it.
+    public static let connectTimeout = TimeAmount.seconds(5)
+
+    /// The client connections use unless given one: like `HTTPClient.shared` (it is never shut down), but a
+    /// server that does not accept connections fails a call after ``connectTimeout`` instead of at the call's own
+    /// deadline (up to ten minutes for a transfer), so a mistyped `--server` or a stopped server is reported at once.
+    public static let defaultClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = connectTimeout
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// The hint for a refused token when the calls need the editor role.
     public static let editorTokenHint = "pass --token or set SLIPWAY_TOKEN to a token with the editor role"
 
@@ -51,7 +63,7 @@ public struct ServerConnection: Sendable {
     ///   - urlSource: where the user set the URL, for the message when the server cannot be reached.
     ///   - tokenHint: what to do about a `401` or `403` answer (e.g. ``editorTokenHint``); nil adds nothing.
     public init(
-        baseURL: String, token: String?, http: HTTPClient = .shared, urlSource: String = "the server URL (--server or SLIPWAY_SERVER)",
+        baseURL: String, token: String?, http: HTTPClient = ServerConnection.defaultClient, urlSource: String = "the server URL (--server or SLIPWAY_SERVER)",
         tokenHint: String? = nil
     ) {
         self.baseURL = Self.normalized(baseURL)

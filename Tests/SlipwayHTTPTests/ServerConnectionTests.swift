@@ -157,6 +157,11 @@ struct ServerConnectionTests {
         #expect(refused.message.hasPrefix("cannot reach the Slipway server at http://127.0.0.1:\(port): "))
         #expect(refused.message.hasSuffix("Is `slipway server` running? Check --server."))
 
+        // With a call deadline far away, the connect timeout still reports a closed port within seconds.
+        let started = ContinuousClock.now
+        let soon = try #require(await failure { _ = try await connection.call(.GET, "whoami", as: Named.self, timeout: .seconds(600)) })
+        #expect(soon.kind == .unavailable && ContinuousClock.now - started < .seconds(60), "a closed port took \(ContinuousClock.now - started)")
+
         let server = try await TestAPIServer()
         defer { server.stop() }
         let patient = ServerConnection(baseURL: server.url, token: nil)
