@@ -57,17 +57,10 @@ struct HashFilesWalkerTests {
     func previousListing(_ patterns: [String], in root: URL) throws -> [String] {
         var includes: [NSRegularExpression] = []
         var excludes: [NSRegularExpression] = []
-        for raw in patterns {
-            for piece in raw.split(whereSeparator: \.isNewline) {
-                var pattern = piece.trimmingCharacters(in: .whitespaces)
-                guard !pattern.isEmpty else { continue }
-                let negated = pattern.hasPrefix("!")
-                if negated { pattern.removeFirst() }
-                if pattern.hasPrefix("./") { pattern.removeFirst(2) }
-                if pattern.hasPrefix(root.standardizedFileURL.path + "/") { pattern.removeFirst(root.standardizedFileURL.path.count + 1) }
-                let regex = try NSRegularExpression(pattern: HashFiles.globRegex(pattern))
-                if negated { excludes.append(regex) } else { includes.append(regex) }
-            }
+        // The same globs as `hashFiles()` reads (`HashFiles.globs`); only the matching differs.
+        for (glob, negated) in HashFiles.globs(patterns, workspace: root) {
+            let regex = try NSRegularExpression(pattern: HashFiles.globRegex(glob))
+            if negated { excludes.append(regex) } else { includes.append(regex) }
         }
         guard !includes.isEmpty, let enumerator = FileManager.default.enumerator(atPath: root.path) else { return [] }
         var found: [String] = []

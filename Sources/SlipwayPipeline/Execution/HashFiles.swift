@@ -43,9 +43,20 @@ public enum HashFiles {
     /// The workspace-relative paths of the files `patterns` select, in the order they are hashed.
     /// - Throws: the regular-expression error of a pattern that is not a valid glob.
     static func files(_ patterns: [String], workspace: URL) throws -> [String] {
-        let prefix = workspace.standardizedFileURL.path + "/"
         var includes: [CacheGlobs.Pattern] = []
         var excludes: [CacheGlobs.Pattern] = []
+        for (glob, negated) in globs(patterns, workspace: workspace) {
+            let compiled = try CacheGlobs.Pattern(glob, rules: .hashFiles)
+            if negated { excludes.append(compiled) } else { includes.append(compiled) }
+        }
+        return CacheGlobs.walk(includes: includes, excludes: excludes, in: workspace, rules: .hashFiles)
+    }
+
+    /// The globs `hashFiles()` arguments hold: one per non-empty line, trimmed, `!` marking an exclusion, and
+    /// relative to the workspace (a leading `./` or the workspace's own path is dropped).
+    static func globs(_ patterns: [String], workspace: URL) -> [(glob: String, negated: Bool)] {
+        let prefix = workspace.standardizedFileURL.path + "/"
+        var globs: [(glob: String, negated: Bool)] = []
         for raw in patterns {
             for piece in raw.split(whereSeparator: \.isNewline) {
                 var pattern = piece.trimmingCharacters(in: .whitespaces)
@@ -54,11 +65,10 @@ public enum HashFiles {
                 if negated { pattern.removeFirst() }
                 if pattern.hasPrefix("./") { pattern.removeFirst(2) }
                 if pattern.hasPrefix(prefix) { pattern.removeFirst(prefix.count) }
-                let compiled = try CacheGlobs.Pattern(pattern, rules: .hashFiles)
-                if negated { excludes.append(compiled) } else { includes.append(compiled) }
+                globs.append((pattern, negated))
             }
         }
-        return CacheGlobs.walk(includes: includes, excludes: excludes, in: workspace, rules: .hashFiles)
+        return globs
     }
 
     /// An anchored regular expression for a glob.
