@@ -125,8 +125,24 @@ public struct ServerConnection: Sendable {
             return try await http.execute(request, timeout: timeout)
         } catch {
             throw ServerConnectionError(
-                .unavailable, "cannot reach the Slipway server at \(baseURL): \(error). Is `slipway server` running? Check \(urlSource).")
+                .unavailable,
+                "cannot reach the Slipway server at \(baseURL): \(Self.describe(error)). Is `slipway server` running? Check \(urlSource).")
         }
+    }
+
+    /// What went wrong reaching a server, in words: the system's text for a socket error (`Connection refused`)
+    /// rather than NIO's wrapping of it, and plain words for the client's own timeouts.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "no connection within \(connectTimeout.nanoseconds / 1_000_000_000) s"
+            case .deadlineExceeded, .readTimeout: return "no answer in time"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: break
+            }
+        }
+        return "\(error)"
     }
 
     /// Sends a JSON call and decodes its answer: the whole exchange most callers need.

@@ -161,6 +161,8 @@ struct ServerConnectionTests {
         let started = ContinuousClock.now
         let soon = try #require(await failure { _ = try await connection.call(.GET, "whoami", as: Named.self, timeout: .seconds(600)) })
         #expect(soon.kind == .unavailable && ContinuousClock.now - started < .seconds(60), "a closed port took \(ContinuousClock.now - started)")
+        // The system's words for the refusal, not NIO's wrapping of it.
+        #expect(soon.message.contains(": Connection refused. Is `slipway server` running?") && !soon.message.contains("errno"), "\(soon.message)")
 
         let server = try await TestAPIServer()
         defer { server.stop() }
