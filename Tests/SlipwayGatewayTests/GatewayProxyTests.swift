@@ -144,17 +144,15 @@ import SlipwayCore
     }
 
     /// The shadow holds every mirrored request for an hour; a primary answer that waited for its mirror would
-    /// not come back within the client's 30 s timeout (`send` would throw), nor within the bound checked here.
-    /// The suite runs beside hundreds of other tests, so the bound is generous; the time limit is only a backstop.
+    /// not come back within the client's 30 s timeout (`send` would throw). The suite runs beside hundreds of other
+    /// tests that may starve it for a minute or two, so the time limit is only a backstop.
     @Test(.timeLimit(.minutes(5))) func mirroringNeverDelaysThePrimary() async throws {
         let setup = try await Self.start(shadowDelay: .seconds(3600))
         setup.gateway.update(
             try Self.table(stable: setup.stable, canary: setup.canary, shadow: setup.shadow, weights: [("stable", 100)], mirrors: [.init(variant: "shadow", percent: 100)]))
         for i in 0..<5 {
-            let sent = ContinuousClock.now
             let reply = try await Self.send(setup.base + "/v2/models/churn/infer", headers: [("X-User-Id", "u\(i)")])
             #expect(reply.status == 200 && reply.headers.first(name: "X-Slipway-Variant") == "stable")
-            #expect(ContinuousClock.now - sent < .seconds(25), "a primary answer waited for its mirror")
         }
         let stats = setup.gateway.statistics
         #expect(stats.mirrored + stats.mirrorsDropped == 5 && stats.mirrored >= 1)
