@@ -134,9 +134,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SlipwayYAML",
+            dependencies: ["SlipwayCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SlipwayYAMLTests",
+            dependencies: ["SlipwayYAML", "SlipwayCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SlipwayRollout",
             dependencies: [
-                "SlipwayCore", "SlipwayStats", "SlipwayStore", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+                "SlipwayCore", "SlipwayYAML", "SlipwayStats", "SlipwayStore", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -161,7 +171,7 @@ let package = Package(
         .target(
             name: "SlipwayPipeline",
             dependencies: [
-                "SlipwayCore", "SlipwayStore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                "SlipwayCore", "SlipwayYAML", "SlipwayStore", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,4 +1,5 @@
 import Yams
+import SlipwayYAML
 
 extension WorkflowBuilder {
     static let jobKeys = [

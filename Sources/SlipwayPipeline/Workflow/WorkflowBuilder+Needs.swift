@@ -1,5 +1,6 @@
 import SlipwayCore
 import Yams
+import SlipwayYAML
 
 extension WorkflowBuilder {
     /// Reports `needs` entries naming missing jobs, and every cycle of `needs`, named in order

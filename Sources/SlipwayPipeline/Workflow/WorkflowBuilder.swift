@@ -1,5 +1,6 @@
 import SlipwayCore
 import Yams
+import SlipwayYAML
 
 /// Builds a `Workflow` from a composed YAML document, reporting every problem to its reader.
 final class WorkflowBuilder {

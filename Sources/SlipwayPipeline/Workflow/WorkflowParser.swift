@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import SlipwayYAML
 
 /// One problem found in a workflow file.
 public struct WorkflowDiagnostic: Sendable, Equatable, CustomStringConvertible {

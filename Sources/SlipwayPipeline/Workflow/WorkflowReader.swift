@@ -1,113 +1,51 @@
 import Foundation
 import SlipwayCore
+import SlipwayYAML
 import Yams
 
-/// The entries of one YAML mapping in file order, after unknown keys were reported.
-struct YAMLFields {
-    /// The mapping node.
-    let node: Node
-    /// The readable path of the mapping, e.g. `jobs.train.strategy`, for messages.
-    let path: String
-    /// Key text, key node and value node, in file order.
-    let entries: [(key: String, keyNode: Node, value: Node)]
-
-    subscript(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
-
-    func keyNode(_ key: String) -> Node? { entries.first { $0.key == key }?.keyNode }
-
-    func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
-
-    /// The child path `path.key`.
-    func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-}
+/// The entries of one workflow mapping in file order, after unknown keys were reported.
+typealias YAMLFields = YAMLMapping
 
 /// Reads typed values out of Yams nodes for the workflow parser and collects every problem with
-/// its position, so one pass reports all of them.
-final class WorkflowReader {
-    let file: String
-    let lines: [Substring]
-    private(set) var diagnostics: [WorkflowDiagnostic] = []
+/// its position, so one pass reports all of them. Positions, mappings and YAML 1.2 core scalars
+/// come from ``YAMLNodeReader``; this layer keeps the workflow's own values and messages.
+final class WorkflowReader: YAMLNodeReader {
+    /// Every problem found so far, as workflow diagnostics.
+    var diagnostics: [WorkflowDiagnostic] {
+        problems.map { WorkflowDiagnostic(file: file, line: $0.position.line, column: $0.position.column, message: $0.message) }
+    }
     /// YAML values converted into matrix values so far; bounds the work an aliased tree can cause.
     var convertedValues = 0
     /// The most YAML values a workflow's matrices may hold in total.
     static let maximumConvertedValues = 100_000
 
+    /// How workflows read YAML: GitHub's reading of `!!str`, null keys refused, every allowed key listed.
+    static let options = YAMLReaderOptions(
+        allowedKeys: .alwaysListed, refusesNullKeys: true, honoursStringTag: true, describedTextLimit: 40
+    )
+
     init(file: String, source: String) {
-        self.file = file
-        self.lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        super.init(file: file, source: source, options: Self.options)
     }
 
     // MARK: Positions and problems
 
     func location(_ node: Node?) -> SourceLocation {
-        guard let mark = node?.mark else { return SourceLocation(line: 1, column: 1) }
-        return SourceLocation(line: mark.line, column: mark.column)
+        let p = position(node)
+        return SourceLocation(line: p.line, column: p.column)
     }
 
     func report(at location: SourceLocation, _ message: String) {
-        diagnostics.append(WorkflowDiagnostic(file: file, line: location.line, column: location.column, message: message))
+        report(at: YAMLPosition(line: location.line, column: location.column), message)
     }
 
-    func report(_ node: Node?, _ message: String) {
-        report(at: location(node), message)
-    }
-
-    /// The file position of an offset (in Unicode scalars) inside a scalar's text: plain and
-    /// quoted scalars, and block scalars (`|`, `>`), whose lines start at their indentation.
+    /// The file position of an offset (in Unicode scalars) inside a scalar's text.
     func location(ofOffset offset: Int, in node: Node) -> SourceLocation {
-        guard case .scalar(let scalar) = node, let mark = scalar.mark else { return location(node) }
-        var lineInText = 0
-        var columnInLine = 0
-        for (i, s) in scalar.string.unicodeScalars.enumerated() {
-            if i == offset { break }
-            if s == "\n" {
-                lineInText += 1
-                columnInLine = 0
-            } else {
-                columnInLine += 1
-            }
-        }
-        switch scalar.style {
-        case .literal, .folded:
-            let line = mark.line + 1 + lineInText
-            let indent = line - 1 < lines.count ? lines[line - 1].prefix { $0 == " " }.count : 0
-            return SourceLocation(line: line, column: indent + 1 + columnInLine)
-        case .singleQuoted, .doubleQuoted:
-            if lineInText == 0 { return SourceLocation(line: mark.line, column: mark.column + 1 + columnInLine) }
-            return SourceLocation(line: mark.line + lineInText, column: columnInLine + 1)
-        default:
-            if lineInText == 0 { return SourceLocation(line: mark.line, column: mark.column + columnInLine) }
-            return SourceLocation(line: mark.line + lineInText, column: columnInLine + 1)
-        }
+        let p = position(ofOffset: offset, in: node)
+        return SourceLocation(line: p.line, column: p.column)
     }
 
     // MARK: Mappings
-
-    /// Reads a mapping, reporting keys outside `allowed` and naming the keys that are.
-    /// - Returns: nil (after reporting) when the node is not a mapping.
-    func mapping(_ node: Node, path: String, allowed: [String]?, what: String? = nil) -> YAMLFields? {
-        guard case .mapping(let mapping) = node else {
-            report(node, "\(what ?? path) must be a mapping of keys to values, got \(describe(node))")
-            return nil
-        }
-        var entries: [(key: String, keyNode: Node, value: Node)] = []
-        for (key, value) in mapping {
-            guard case .scalar(let k) = key, !isNull(key) else {
-                report(key, "keys of \(what ?? path) must be plain names")
-                continue
-            }
-            let name = k.string
-            if let allowed, !allowed.contains(name) {
-                var message = "unknown key '\(name)' in \(what ?? path)"
-                if let close = Suggestion.closest(to: name, in: allowed) { message += "; did you mean '\(close)'?" }
-                message += " Allowed keys: \(allowed.joined(separator: ", "))"
-                report(key, message)
-                continue
-            }
-            entries.append((name, key, value))
-        }
-        return YAMLFields(node: node, path: path, entries: entries)
-    }
 
     /// The mapping under `key`, if present.
     func mapping(_ fields: YAMLFields, _ key: String, allowed: [String]?) -> YAMLFields? {
@@ -117,105 +55,13 @@ final class WorkflowReader {
 
     // MARK: Scalars
 
-    func describe(_ node: Node) -> String {
-        switch node {
-        case .scalar(let s):
-            if isNull(node) { return "nothing" }
-            let text = s.string.count > 40 ? String(s.string.prefix(40)) + "…" : s.string
-            return "'\(text)'"
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .alias: return "an alias"
-        }
-    }
-
-    func isPlain(_ node: Node) -> Bool {
-        guard case .scalar(let s) = node else { return false }
-        return s.style == .plain || s.style == .any
-    }
-
-    /// A null in YAML 1.2's core schema: an empty plain scalar, `~`, `null`, `Null` or `NULL`.
-    func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let s) = node, isPlain(node), s.tag.rawValue != Tag.Name.str.rawValue else { return false }
-        return ["", "~", "null", "Null", "NULL"].contains(s.string)
-    }
-
-    /// A boolean in YAML 1.2's core schema (`yes`/`on` stay strings, as GitHub reads them).
-    func boolValue(_ node: Node) -> Bool? {
-        guard case .scalar(let s) = node, isPlain(node), s.tag.rawValue != Tag.Name.str.rawValue else { return nil }
-        switch s.string {
-        case "true", "True", "TRUE": return true
-        case "false", "False", "FALSE": return false
-        default: return nil
-        }
-    }
-
-    /// A number in YAML 1.2's core schema: decimal, `0o` octal and `0x` hexadecimal integers,
-    /// floats with an optional exponent, `.inf` and `.nan`.
-    func numberValue(_ node: Node) -> Double? {
-        guard case .scalar(let s) = node, isPlain(node), s.tag.rawValue != Tag.Name.str.rawValue else { return nil }
-        return Self.coreNumber(s.string)
-    }
-
-    static func coreNumber(_ text: String) -> Double? {
-        let scalars = Array(text.unicodeScalars)
-        guard !scalars.isEmpty else { return nil }
-        if text.hasPrefix("0o"), scalars.count > 2, let n = Int(text.dropFirst(2), radix: 8) { return Double(n) }
-        if text.hasPrefix("0x"), scalars.count > 2, let n = Int(text.dropFirst(2), radix: 16) { return Double(n) }
-        switch text {
-        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
-        case "-.inf", "-.Inf", "-.INF": return -.infinity
-        case ".nan", ".NaN", ".NAN": return .nan
-        default: break
-        }
-        // [-+]? ( \.[0-9]+ | [0-9]+ ( \.[0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
-        var i = 0
-        if scalars[i] == "-" || scalars[i] == "+" { i += 1 }
-        var digits = 0
-        while i < scalars.count, ("0"..."9").contains(scalars[i]) {
-            i += 1
-            digits += 1
-        }
-        if i < scalars.count, scalars[i] == "." {
-            i += 1
-            var fraction = 0
-            while i < scalars.count, ("0"..."9").contains(scalars[i]) {
-                i += 1
-                fraction += 1
-            }
-            if digits == 0 && fraction == 0 { return nil }
-        } else if digits == 0 {
-            return nil
-        }
-        if i < scalars.count, scalars[i] == "e" || scalars[i] == "E" {
-            i += 1
-            if i < scalars.count, scalars[i] == "-" || scalars[i] == "+" { i += 1 }
-            var exponent = 0
-            while i < scalars.count, ("0"..."9").contains(scalars[i]) {
-                i += 1
-                exponent += 1
-            }
-            if exponent == 0 { return nil }
-        }
-        guard i == scalars.count else { return nil }
-        return Double(text)
-    }
-
     /// The text of a scalar (numbers and booleans as written); nil after reporting for anything else.
-    func text(_ node: Node, path: String, allowEmpty: Bool = false) -> String? {
+    override func text(_ node: Node, path: String, allowEmpty: Bool = false) -> String? {
         if case .scalar(let s) = node, s.tag.rawValue.hasPrefix("!") {
             report(node, "\(path) starts with '\(s.tag.rawValue)', which YAML reads as a tag; put the value in quotes")
             return nil
         }
-        guard case .scalar(let s) = node, !isNull(node) else {
-            report(node, "\(path) must be a text value, got \(describe(node))")
-            return nil
-        }
-        if !allowEmpty && s.string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            report(node, "\(path) must not be empty")
-            return nil
-        }
-        return s.string
+        return super.text(node, path: path, allowEmpty: allowEmpty)
     }
 
     func text(_ fields: YAMLFields, _ key: String, allowEmpty: Bool = false) -> String? {

@@ -1,6 +1,7 @@
 import SlipwayCore
 import SlipwayStats
 import Yams
+import SlipwayYAML
 
 extension SpecBuilder {
     static let strategyKeys = ["canary", "blueGreen", "experiment", "shadow", "rolling"]

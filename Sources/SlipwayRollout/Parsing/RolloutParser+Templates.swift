@@ -2,6 +2,7 @@ import SlipwayCore
 import Foundation
 import SlipwayStats
 import Yams
+import SlipwayYAML
 
 extension SpecBuilder {
     static let scheduleKeys = [

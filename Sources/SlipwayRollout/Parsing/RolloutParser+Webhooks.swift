@@ -1,6 +1,7 @@
 import SlipwayCore
 import Foundation
 import Yams
+import SlipwayYAML
 
 extension SpecBuilder {
     static let webhookKeys = ["url", "events", "secretEnv"]

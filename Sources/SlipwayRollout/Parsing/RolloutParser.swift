@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayCore
 import Yams
+import SlipwayYAML
 
 /// Reads rollout YAML — a `Rollout` and its `AnalysisTemplate`s, as separate documents of one file
 /// (`---`), in Argo Rollouts' shape — into specs, and reports every problem at once with its file,

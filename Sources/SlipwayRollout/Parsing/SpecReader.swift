@@ -1,14 +1,10 @@
 import SlipwayCore
+import SlipwayYAML
 import Foundation
 import Yams
 
 /// A position in a spec file.
-struct SourcePosition: Sendable, Equatable {
-    var line: Int
-    var column: Int
-
-    static let start = SourcePosition(line: 1, column: 1)
-}
+typealias SourcePosition = YAMLPosition
 
 /// The fields of one YAML mapping, by key, after unknown keys were reported.
 struct Fields {
@@ -30,89 +26,32 @@ struct Fields {
 }
 
 /// Reads typed values out of Yams nodes and collects every problem with its position, so one pass
-/// reports all errors at once.
-final class SpecReader {
-    let file: String
-    let lines: [Substring]
-    private(set) var diagnostics: [RolloutDiagnostic] = []
+/// reports all errors at once. Positions, mappings and unknown keys come from ``YAMLNodeReader``;
+/// this layer keeps the spec's own values (durations, conditions, choices) and messages.
+final class SpecReader: YAMLNodeReader {
+    /// Every problem found so far, as rollout diagnostics.
+    var diagnostics: [RolloutDiagnostic] {
+        problems.map { RolloutDiagnostic(file: file, line: $0.position.line, column: $0.position.column, message: $0.message) }
+    }
+
+    /// How specs read YAML: unknown keys list the allowed ones only when nothing is close.
+    static let options = YAMLReaderOptions(
+        allowedKeys: .listedWithoutSuggestion, refusesNullKeys: false, honoursStringTag: false, describedTextLimit: nil
+    )
 
     init(file: String, source: String) {
-        self.file = file
-        self.lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-    }
-
-    // MARK: Positions and errors
-
-    func position(_ node: Node?) -> SourcePosition {
-        guard let mark = node?.mark else { return .start }
-        return SourcePosition(line: mark.line, column: mark.column)
-    }
-
-    func report(at position: SourcePosition, _ message: String) {
-        diagnostics.append(RolloutDiagnostic(file: file, line: position.line, column: position.column, message: message))
-    }
-
-    func report(_ node: Node?, _ message: String) {
-        report(at: position(node), message)
-    }
-
-    /// The file position of an offset (in Unicode scalars) inside a scalar's text, for errors
-    /// within a condition string: plain and quoted scalars on one line, and block scalars (`|`, `>`).
-    func position(ofOffset offset: Int, in node: Node) -> SourcePosition {
-        guard let scalar = node.scalar, let mark = node.mark else { return position(node) }
-        var lineInText = 0
-        var columnInLine = 0
-        for (i, s) in scalar.string.unicodeScalars.enumerated() {
-            if i == offset { break }
-            if s == "\n" {
-                lineInText += 1
-                columnInLine = 0
-            } else {
-                columnInLine += 1
-            }
-        }
-        switch scalar.style {
-        case .literal, .folded:
-            let line = mark.line + 1 + lineInText
-            let indent = line - 1 < lines.count ? lines[line - 1].prefix { $0 == " " }.count : 0
-            return SourcePosition(line: line, column: indent + 1 + columnInLine)
-        case .singleQuoted, .doubleQuoted:
-            if lineInText == 0 { return SourcePosition(line: mark.line, column: mark.column + 1 + columnInLine) }
-            return SourcePosition(line: mark.line + lineInText, column: columnInLine + 1)
-        default:
-            if lineInText == 0 { return SourcePosition(line: mark.line, column: mark.column + columnInLine) }
-            return SourcePosition(line: mark.line + lineInText, column: columnInLine + 1)
-        }
+        super.init(file: file, source: source, options: Self.options)
     }
 
     // MARK: Mappings
 
     /// Reads a mapping, reporting keys outside `allowed` (with a suggestion when one is close).
+    /// - Parameter owner: the key that owns the mapping, where a missing field is reported.
     /// - Returns: nil (after reporting) when the node is not a mapping.
     func mapping(_ node: Node, path: String, allowed: [String], owner: Node? = nil, what: String? = nil) -> Fields? {
-        guard case .mapping(let mapping) = node else {
-            report(node, "\(what ?? path) must be a mapping of keys to values, got \(describe(node))")
-            return nil
-        }
+        guard let read = super.mapping(node, path: path, allowed: allowed, what: what) else { return nil }
         var entries: [String: (key: Node, value: Node)] = [:]
-        for (key, value) in mapping {
-            guard case .scalar(let k) = key else {
-                report(key, "keys of \(what ?? path) must be plain names")
-                continue
-            }
-            let name = k.string
-            if allowed.contains(name) {
-                entries[name] = (key, value)
-            } else {
-                var message = "unknown key '\(name)' in \(what ?? path)"
-                if let close = Suggestion.closest(to: name, in: allowed) {
-                    message += "; did you mean '\(close)'?"
-                } else {
-                    message += "; allowed keys are \(allowed.joined(separator: ", "))"
-                }
-                report(key, message)
-            }
-        }
+        for entry in read.entries { entries[entry.key] = (entry.keyNode, entry.value) }
         let ownerPosition = owner.map { position($0) } ?? position(node)
         return Fields(node: node, owner: ownerPosition, path: path, entries: entries)
     }
@@ -129,24 +68,8 @@ final class SpecReader {
 
     // MARK: Scalars
 
-    func describe(_ node: Node) -> String {
-        switch node {
-        case .scalar(let s):
-            if isNull(node) { return "nothing" }
-            return "'\(s.string)'"
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .alias: return "an alias"
-        }
-    }
-
-    func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let s) = node, s.style == .plain || s.style == .any else { return false }
-        return ["", "~", "null", "Null", "NULL"].contains(s.string)
-    }
-
-    /// A plain (unquoted) scalar's number.
-    func numberValue(_ node: Node) -> Double? {
+    /// A plain (unquoted) scalar's number, `_` separators allowed; nil when not finite.
+    override func numberValue(_ node: Node) -> Double? {
         guard case .scalar(let s) = node, s.style == .plain || s.style == .any else { return nil }
         let text = s.string.replacingOccurrences(of: "_", with: "")
         guard let x = Double(text), x.isFinite else { return nil }
@@ -162,15 +85,7 @@ final class SpecReader {
     }
 
     func string(_ node: Node, path: String) -> String? {
-        guard case .scalar(let s) = node, !isNull(node) else {
-            report(node, "\(path) must be a text value, got \(describe(node))")
-            return nil
-        }
-        guard !s.string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            report(node, "\(path) must not be empty")
-            return nil
-        }
-        return s.string
+        text(node, path: path)
     }
 
     func number(_ fields: Fields, _ key: String, in range: ClosedRange<Double>, required: Bool = false, unit: String = "") -> Double? {
