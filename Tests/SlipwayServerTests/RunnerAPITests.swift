@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Glibc
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -74,6 +75,36 @@ import Testing
     }
 
     /// Expects a native error answer with the status and code, and a message that says something.
+    /// A GET sent as raw bytes on a fresh connection (`Connection: close`), for targets an HTTP client would
+    /// rewrite; the answer's status and body.
+    static func rawGET(_ base: String, _ path: String, token: String) async throws -> (Int, String) {
+        let port = try #require(URL(string: base)?.port.map(UInt16.init))
+        return try await Task.detached {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+            let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n"
+            _ = request.withCString { send(socket, $0, strlen($0), 0) }
+            var answer: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(socket, &chunk, chunk.count, 0)
+                if count <= 0 { break }
+                answer += chunk[0..<count]
+            }
+            let text = String(decoding: answer, as: UTF8.self)
+            let status = text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+            return (status, text)
+        }.value
+    }
+
     static func expectError(
         _ reply: Reply, _ status: Int, _ code: String, mentioning words: String? = nil, _ what: String,
         sourceLocation: SourceLocation = #_sourceLocation
@@ -402,6 +433,12 @@ import Testing
         Self.expectError(
             try await Self.next(server, "rnr%20%3Cscript%3E"), 404, "not_found", mentioning: "rnr <script>", "next for an escaped unknown runner id")
         Self.expectError(try await server.call(.DELETE, "/api/v1/runners/rnr_missing", token: admin), 404, "not_found", "removing an unknown runner")
+        // A path the router cannot decode is the request's fault: 400, naming the bad escape, on every route.
+        // (Sent as raw bytes: an HTTP client would encode the stray '%' itself.)
+        for path in ["/api/v1/runners/rnr%zz/next", "/api/v1/runners/%/next", "/api/v1/pipeline-jobs/job%4", "/api/v1/models/%G1"] {
+            let (status, body) = try await Self.rawGET(server.url, path, token: admin)
+            #expect(status == 400 && body.contains("invalid_argument") && body.contains("percent-encode"), "\(path): \(status) \(body)")
+        }
 
         #expect(try await Self.next(server, holder).status == 200)
         // Lines or a result from a runner that does not hold the job.

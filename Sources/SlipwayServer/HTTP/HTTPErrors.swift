@@ -51,9 +51,16 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch {
             var (kind, message) = Self.classify(error)
             if let error = error as? HTTPError, error.status == .notFound, error.body == nil {
-                // The router found no route for the method and path.
-                message = "no route for \(request.method.rawValue) \(request.uri.path)"
-                if request.uri.path.hasPrefix("/api/v1/") { message += "; GET /api/v1/openapi.json lists the API" }
+                if Self.hasMalformedEscape(request.uri.path) {
+                    // The router cannot decode the path, so no route could match: the request is at fault, not the route table.
+                    kind = .invalidArgument
+                    message =
+                        "the path '\(request.uri.path.prefix(200))' has a '%' not followed by two hex digits; percent-encode names in paths (a '%' itself is %25)"
+                } else {
+                    // The router found no route for the method and path.
+                    message = "no route for \(request.method.rawValue) \(request.uri.path)"
+                    if request.uri.path.hasPrefix("/api/v1/") { message += "; GET /api/v1/openapi.json lists the API" }
+                }
             }
             if kind == .internal || kind == .unavailable || kind == .corrupted {
                 context.logger.error("request failed", metadata: ["slipway.path": "\(request.uri.path)", "slipway.error": "\(error)"])
@@ -70,6 +77,26 @@ struct ErrorMiddleware: RouterMiddleware {
             if kind == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+    }
+
+    /// Whether a path as received holds a `%` that does not start a percent-escape (`%` and two hex digits).
+    static func hasMalformedEscape(_ path: String) -> Bool {
+        let bytes = Array(path.utf8)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, isHexDigit(bytes[index + 1]), isHexDigit(bytes[index + 2]) else { return true }
+                index += 3
+            } else {
+                index += 1
+            }
+        }
+        return false
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
     }
 
     static func classify(_ error: any Error) -> (ErrorKind, String) {
