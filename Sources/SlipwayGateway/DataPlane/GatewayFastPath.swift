@@ -49,6 +49,7 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
     private var metricSlots: [LiveMetrics.Slot] = []
     /// Spreads this connection's requests over a variant's replicas.
     private var spread = Int.random(in: 0..<1024)
+    /// New request ids: time-ordered, with this connection's random part and a counter.
     private var requestIds = RequestIds()
     /// The request with its backend.
     private var current = Current()

@@ -29,7 +29,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var mirrorsInFlight = 0
     /// Spreads this connection's requests over a variant's replicas.
     private var spread = Int.random(in: 0..<1024)
-    /// New request ids are this connection's random prefix followed by a counter.
+    /// New request ids: time-ordered, with this connection's random part and a counter.
     private var requestIds = RequestIds()
     private var metricSlots: [LiveMetrics.Slot] = []
     /// Whether a request is being answered; requests pipelined behind it wait in `waiting`. (The gateway

@@ -51,11 +51,12 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch {
             var (kind, message) = Self.classify(error)
             if let error = error as? HTTPError, error.status == .notFound, error.body == nil {
-                if Self.hasMalformedEscape(request.uri.path) {
-                    // The router cannot decode the path, so no route could match: the request is at fault, not the route table.
+                if request.uri.path.removingPercentEncoding == nil {
+                    // The router cannot decode the path, so no route could match: the request is at fault, not the route
+                    // table. (The same test as `PathParameter.decode`.)
                     kind = .invalidArgument
                     message =
-                        "the path '\(request.uri.path.prefix(200))' has a '%' not followed by two hex digits; percent-encode names in paths (a '%' itself is %25)"
+                        "the path '\(request.uri.path.prefix(200))' is not valid percent-encoded UTF-8; percent-encode names in paths (a literal % is %25)"
                 } else {
                     // The router found no route for the method and path.
                     message = "no route for \(request.method.rawValue) \(request.uri.path)"
@@ -77,26 +78,6 @@ struct ErrorMiddleware: RouterMiddleware {
             if kind == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
-    }
-
-    /// Whether a path as received holds a `%` that does not start a percent-escape (`%` and two hex digits).
-    static func hasMalformedEscape(_ path: String) -> Bool {
-        let bytes = Array(path.utf8)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, isHexDigit(bytes[index + 1]), isHexDigit(bytes[index + 2]) else { return true }
-                index += 3
-            } else {
-                index += 1
-            }
-        }
-        return false
-    }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
     }
 
     static func classify(_ error: any Error) -> (ErrorKind, String) {
