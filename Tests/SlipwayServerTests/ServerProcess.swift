@@ -56,7 +56,9 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         try process.run()
-        let deadline = Date().addingTimeInterval(30)
+        // A server starts in about a second; the suite runs hundreds of tests beside it, which can starve a start for
+        // tens of seconds, and a server that exits ends the wait at once.
+        let deadline = Date().addingTimeInterval(90)
         var found: String?
         while Date() < deadline, process.isRunning {
             if let data = try? Data(contentsOf: ready), let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
