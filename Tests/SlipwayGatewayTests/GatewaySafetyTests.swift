@@ -18,7 +18,8 @@ import Testing
     static let idleTimeout = TimeAmount.milliseconds(200)
 
     static func gateway(
-        backendPort: Int, timeout: TimeAmount = .seconds(30), predictions: (any PredictionSink)? = nil, idle: TimeAmount = idleTimeout
+        backendPort: Int, timeout: TimeAmount = .seconds(30), predictions: (any PredictionSink)? = nil, idle: TimeAmount = idleTimeout,
+        io: Gateway.DataPlaneIO = .automatic
     ) async throws -> (Gateway, Int) {
         let routes = EndpointRoutes(endpoint: "churn", split: try TrafficSplit(weights: [("stable", 100)]), deployed: ["stable"])
         let backend = GatewayTable.Backend(host: "127.0.0.1", port: backendPort, modelName: "churn-a", modelVersion: "churn@1")
@@ -26,7 +27,7 @@ import Testing
         )
         var logger = Logger(label: "gateway-safety-test")
         logger.logLevel = .critical
-        let gateway = Gateway(table: table, logger: logger, predictions: predictions, idleTimeout: idle)
+        let gateway = Gateway(table: table, logger: logger, predictions: predictions, idleTimeout: idle, io: io)
         return (gateway, try await gateway.start(host: "127.0.0.1", port: 0))
     }
 

@@ -206,6 +206,30 @@ struct BucketingTests {
         }
     }
 
+    @Test("the allocation-free version 2 hash equals its definition, fnv1a32(String(fnv1a32(seed + value)))")
+    func hashV2MatchesItsDefinition() {
+        func reference(_ text: String) -> UInt32 {
+            var hash: UInt32 = 0x811C_9DC5
+            for unit in text.utf16 {
+                hash ^= UInt32(unit)
+                hash = hash &* 0x0100_0193
+            }
+            return hash
+        }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Character] = Array("aZ09-_ é日本😀\u{0}\u{7F}\u{80}\u{FFFF}")
+        var cases: [(String, String)] = [("", ""), ("seed", ""), ("", "v"), ("exp", "user-1"), ("ünï", "😀x")]
+        for _ in 0..<2000 {
+            let seed = String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let value = String((0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            cases.append((seed, value))
+        }
+        for (seed, value) in cases {
+            #expect(Bucketing.hashV2(seed: seed, value: value) == reference(String(reference(seed + value))), "\(seed) \(value)")
+            #expect(Bucketing.fnv1a32(seed + value) == reference(seed + value))
+        }
+    }
+
     @Test("GrowthBook's cross-SDK bucket ranges, with invalid weights rejected instead of replaced")
     func sdkRanges() throws {
         let valid: [(Int, Double, [Double]?, [[Double]])] = [

@@ -1,4 +1,5 @@
 public import Logging
+import Foundation
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOHTTP1
@@ -42,17 +43,42 @@ public final class Gateway: Sendable {
     private let ready = Atomic<Bool>(false)
     /// The open client connections, closed by ``stop(gracePeriod:)``.
     private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    /// How client connections are served.
+    private let io: DataPlaneIO
+    /// The address listened on, once started.
+    private let boundAddress = NIOLockedValueBox<SocketAddress?>(nil)
+    #if os(Linux)
+    /// The client connections' own `epoll` threads, when they serve them.
+    private let epoll = NIOLockedValueBox<EpollGateway?>(nil)
+    #endif
+
+    /// How the data plane serves client connections.
+    public enum DataPlaneIO: String, Sendable {
+        /// Threads of the gateway's own on `epoll` for the common inference request, handing every other
+        /// connection to NIO (Linux); NIO alone elsewhere.
+        case automatic
+        /// SwiftNIO channels for every connection.
+        case nio
+
+        /// `SLIPWAY_GATEWAY_IO=nio` chooses NIO alone.
+        public static var fromEnvironment: DataPlaneIO {
+            ProcessInfo.processInfo.environment["SLIPWAY_GATEWAY_IO"].flatMap(DataPlaneIO.init(rawValue:)) ?? .automatic
+        }
+    }
 
     /// - Parameters:
     ///   - mirrorQueueLimit: the most mirrored copies one client connection keeps in flight.
     ///   - upstreamTimeout: the longest any backend may take (an endpoint's own timeout may be shorter).
     ///   - predictions: where answered requests are logged (a ``PredictionLog``), if anywhere.
     ///   - idleTimeout: how long a client connection may stay silent while no answer is due (default 60 s).
+    ///   - io: how client connections are served (by default the `epoll` threads on Linux, unless
+    ///     `SLIPWAY_GATEWAY_IO=nio`).
     public init(
         table: GatewayTable? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
         mirrorQueueLimit: Int = 64, upstreamTimeout: TimeAmount = .seconds(3600), predictions: (any PredictionSink)? = nil,
-        idleTimeout: TimeAmount = .seconds(60)
+        idleTimeout: TimeAmount = .seconds(60), io: DataPlaneIO = .fromEnvironment
     ) {
+        self.io = io
         self.predictions = predictions
         self.predictionLog = predictions as? PredictionLog
         self.idleTimeout = idleTimeout
@@ -85,39 +111,80 @@ public final class Gateway: Sendable {
     public static let version = "0.1.0"
 
     /// The address the data plane listens on, once started.
-    public var localAddress: SocketAddress? { serverChannel.withLockedValue { $0?.localAddress } }
+    public var localAddress: SocketAddress? { boundAddress.withLockedValue { $0 } }
 
     /// Binds and starts serving; returns the port (useful with port 0).
     public func start(host: String, port: Int) async throws -> Int {
+        #if os(Linux)
+        if io == .automatic {
+            let epoll = try EpollGateway(gateway: self, host: host, port: port, threads: System.coreCount) { [self] fd, bytes in
+                adopt(fd, bytes)
+            }
+            epoll.start()
+            self.epoll.withLockedValue { $0 = epoll }
+            boundAddress.withLockedValue { $0 = try? SocketAddress.makeAddressResolvingHost(host, port: epoll.port) }
+            return epoll.port
+        }
+        #endif
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    // The common inference request is forwarded from its bytes; the rest go on to the HTTP pipeline.
-                    let fastPath = GatewayFastPath(gateway: self)
-                    try channel.pipeline.syncOperations.addHandler(fastPath)
-                    // Answers carry their own Content-Length and headers that came through a parser or are the
-                    // gateway's own, so the encoder neither adds framing headers nor validates them again.
-                    var encoding = HTTPResponseEncoder.Configuration()
-                    encoding.automaticallySetFramingHeaders = false
-                    // No pipelining assistance or error handler: the handler answers pipelined requests in
-                    // order itself, and answers a request the parser cannot read after the ones before it.
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
-                        withEncoderConfiguration: encoding)
-                    let handler = GatewayHandler(gateway: self)
-                    handler.fastPath = fastPath
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                    track(channel)
-                }
+                channel.eventLoop.makeCompletedFuture { try configure(channel) }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
         serverChannel.withLockedValue { $0 = channel }
+        boundAddress.withLockedValue { $0 = channel.localAddress }
         return channel.localAddress?.port ?? port
+    }
+
+    /// A client connection's pipeline: the fast path for the common inference request, then the full HTTP path.
+    private func configure(_ channel: any Channel) throws {
+        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+        // The common inference request is forwarded from its bytes; the rest go on to the HTTP pipeline.
+        let fastPath = GatewayFastPath(gateway: self)
+        try channel.pipeline.syncOperations.addHandler(fastPath)
+        // Answers carry their own Content-Length and headers that came through a parser or are the
+        // gateway's own, so the encoder neither adds framing headers nor validates them again.
+        var encoding = HTTPResponseEncoder.Configuration()
+        encoding.automaticallySetFramingHeaders = false
+        // No pipelining assistance or error handler: the handler answers pipelined requests in
+        // order itself, and answers a request the parser cannot read after the ones before it.
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
+            withEncoderConfiguration: encoding)
+        let handler = GatewayHandler(gateway: self)
+        handler.fastPath = fastPath
+        try channel.pipeline.syncOperations.addHandler(handler)
+        track(channel)
+    }
+
+    /// Serves a client connection on NIO from here on: `bytes` are what it sent and was not answered yet.
+    private func adopt(_ fd: CInt, _ bytes: ByteBuffer) {
+        ClientBootstrap(group: group)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.maxMessagesPerRead, value: 16)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try configure(channel) }
+            }
+            .withConnectedSocket(fd)
+            .whenComplete { [logger] result in
+                switch result {
+                case .success(let channel):
+                    channel.eventLoop.execute {
+                        // The bytes already read go first; only then does the channel read the socket.
+                        if bytes.readableBytes > 0 {
+                            channel.pipeline.syncOperations.fireChannelRead(NIOAny(bytes))
+                            channel.pipeline.syncOperations.fireChannelReadComplete()
+                        }
+                        channel.setOption(.autoRead, value: true).whenFailure { _ in channel.close(promise: nil) }
+                    }
+                case .failure(let error):
+                    logger.warning("gateway could not hand a connection over: \(error)")
+                }
+            }
     }
 
     /// Stops gracefully: closes the listening socket, lets the requests in flight finish (their answers
@@ -130,10 +197,18 @@ public final class Gateway: Sendable {
             return channel
         }
         try? await channel?.close()
+        #if os(Linux)
+        let epoll = self.epoll.withLockedValue { $0 }
+        epoll?.stopAccepting()
+        #endif
         let deadline = NIODeadline.now() + gracePeriod
         while inFlight.load(ordering: .relaxed) > 0, NIODeadline.now() < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
+        #if os(Linux)
+        await epoll?.close()
+        self.epoll.withLockedValue { $0 = nil }
+        #endif
         let open = connections.withLockedValue { Array($0.values) }
         for connection in open { connection.close(promise: nil) }
         for connection in open { try? await connection.closeFuture.get() }

@@ -46,30 +46,13 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
 
     private var state = State.ready
     private var upstreams: [(backend: GatewayTable.Backend, connection: RawUpstreamConnection)] = []
-    private var metricSlots: [LiveMetrics.Slot] = []
+    private var metricSlots = MetricSlots()
     /// Spreads this connection's requests over a variant's replicas.
     private var spread = Int.random(in: 0..<1024)
     /// New request ids: time-ordered, with this connection's random part and a counter.
     private var requestIds = RequestIds()
     /// The request with its backend.
-    private var current = Current()
-
-    /// What the fast path keeps of the request with its backend.
-    private struct Current {
-        /// The request's bytes at the start of `input`.
-        var length = 0
-        var requestId = ""
-        var endpoint = ""
-        var variant = ""
-        var backend: GatewayTable.Backend?
-        var started = NIODeadline.distantPast
-        var arrival: Date?
-        var stickyKey: String?
-        var features: String?
-        var unhashedFeatures: [UInt8]?
-        var logs = false
-        var keepAlive = true
-    }
+    private var current = FastExchange()
 
     /// The most bytes held for requests pipelined behind the one being answered; a client that sends more
     /// without reading its answers is disconnected.
@@ -148,7 +131,7 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
     }
 
     /// What to do with the request at the start of `input`.
-    private enum Step {
+    enum Step {
         /// Wait for more bytes.
         case wait
         /// Give everything to the full path from here on.
@@ -160,7 +143,7 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
     }
 
     /// Where the parts of an inference request lie in `input`.
-    private struct Request {
+    struct Request {
         var length: Int
         var headEnd: Int
         var endpoint: Range<Int>
@@ -210,7 +193,7 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
     }
 
     /// Reads the head at the start of `bytes`.
-    private static func classify(_ bytes: UnsafeRawBufferPointer) -> Step {
+    static func classify(_ bytes: UnsafeRawBufferPointer) -> Step {
         var bareLF = false
         guard let headEnd = RawHTTP.headEnd(bytes, bareLF: &bareLF) else {
             return bareLF || bytes.count > headLimit ? .passThrough : .wait
@@ -302,74 +285,16 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
 
     /// Routes and sends a whole inference request; false when the full path should answer it instead.
     private func forward(_ context: ChannelHandlerContext, _ request: Request) -> Bool {
-        let start = input.readerIndex
-        guard let head = input.getSlice(at: start, length: request.headEnd),
-            let body = input.getSlice(at: start + request.headEnd, length: request.length - request.headEnd)
+        var upstreamRequest = context.channel.allocator.buffer(capacity: 0)
+        guard
+            let prepared = FastExchange.prepare(
+                gateway, input: input, request: request, requestIds: &requestIds, spread: &spread, into: &upstreamRequest),
+            let backend = prepared.exchange.backend
         else { return false }
-        let started = NIODeadline.now()
-        let name = head.withUnsafeReadableBytes { RawHTTP.text($0, request.endpoint) }
-        let table = gateway.currentTable
-        guard let endpoint = table.endpoints[name], endpoint.routes.mirrors.isEmpty, body.readableBytes <= endpoint.maxBodyBytes else {
-            return false
-        }
-        // The body: a V2 inference request (its JSON header with the binary extension), read for a sticky
-        // field in the same pass.
-        let stickyField: String?
-        if case .jsonField(let field) = endpoint.routes.stickyKey { stickyField = field } else { stickyField = nil }
-        var jsonSticky: String?
-        if let headerLength = request.inferenceHeaderLength {
-            guard headerLength <= body.readableBytes else { return false }
-            let check = body.withUnsafeReadableBytes { JSONSyntax.v2Request(UnsafeRawBufferPointer(rebasing: $0[..<headerLength]), stickyField: stickyField) }
-            guard check.isValid else { return false }
-            jsonSticky = check.stickyValue
-        } else if request.checksJSON {
-            let check = body.withUnsafeReadableBytes { JSONSyntax.v2Request($0, stickyField: stickyField) }
-            guard check.isValid else { return false }
-            jsonSticky = check.stickyValue
-        } else if let stickyField {
-            jsonSticky = GatewayHandler.field(stickyField, in: body)
-        }
-        let requestId: String
-        if let range = request.requestId, !range.isEmpty, range.count <= 128 {
-            requestId = head.withUnsafeReadableBytes { RawHTTP.text($0, range) }
-        } else {
-            requestId = requestIds.next()
-        }
-        let lines = head.withUnsafeReadableBytes { bytes in
-            (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1
-        }
-        let sticky = jsonSticky
-        let decision: EndpointRoutes.Decision
-        do {
-            decision = try endpoint.routes.route(
-                EndpointRoutes.Request(
-                    requestId: requestId, header: { name in Self.field(name, in: head, from: lines) },
-                    cookie: { name in GatewayHandler.cookie(name, in: Self.field("Cookie", in: head, from: lines)) }, jsonField: { _ in sticky }))
-        } catch {
-            return false
-        }
-        spread &+= 1
-        guard let backend = endpoint.backend(decision.variant, spread: spread) else { return false }
-        let logs = gateway.predictions != nil
-        var features: String?
-        var unhashed: [UInt8]?
-        if logs {
-            if endpoint.featureLogging == .hashed, gateway.predictionLog != nil,
-                let bytes = GatewayHandler.hashedFeatureBytes(of: body, inferenceHeaderLength: request.inferenceHeaderLength)
-            {
-                unhashed = bytes
-            } else {
-                features = GatewayHandler.features(of: body, inferenceHeaderLength: request.inferenceHeaderLength, logging: endpoint.featureLogging)
-            }
-        }
-        let upstreamRequest = upstreamBytes(context, head: head, request: request, body: body, backend: backend, requestId: requestId)
-        current = Current(
-            length: request.length, requestId: requestId, endpoint: name, variant: decision.variant, backend: backend, started: started,
-            arrival: logs ? Date() : nil, stickyKey: decision.stickyKey, features: features, unhashedFeatures: unhashed, logs: logs,
-            keepAlive: request.keepAlive)
+        current = prepared.exchange
+        let timeout = prepared.timeout
         state = .forwarding
         gateway.beginRequest()
-        let timeout = min(endpoint.timeout, gateway.upstreamTimeout)
         if let index = upstreams.firstIndex(where: { $0.backend == backend }) {
             let connection = upstreams[index].connection
             if connection.isUsable, !connection.isBusy, connection.handler.send(upstreamRequest, timeout: timeout, owner: self) { return true }
@@ -397,126 +322,20 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
         return true
     }
 
-    /// The request sent upstream: the client's header lines but for the ones the gateway sets, after a request
-    /// line with the backend's model, then `Host`, `X-Request-Id`, `Content-Length` and the body.
-    private func upstreamBytes(
-        _ context: ChannelHandlerContext, head: ByteBuffer, request: Request, body: ByteBuffer, backend: GatewayTable.Backend, requestId: String
-    ) -> ByteBuffer {
-        var out = context.channel.allocator.buffer(capacity: request.length + backend.modelName.utf8.count + backend.host.utf8.count + 96)
-        out.writeStatic("POST /v2/models/")
-        out.writeString(backend.modelName)
-        out.writeStatic("/infer")
-        head.withUnsafeReadableBytes { bytes in
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[request.query]))
-            out.writeStatic(" HTTP/1.1\r\n")
-            let first = (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1
-            var runStart = first
-            RawHTTP.forEachField(bytes, first..<request.headEnd) { name, _, line in
-                let replaced: Bool
-                switch name.count {
-                case 4: replaced = RawHTTP.equals(bytes, name, "host")
-                case 10: replaced = RawHTTP.equals(bytes, name, "connection") || RawHTTP.equals(bytes, name, "keep-alive")
-                case 12: replaced = RawHTTP.equals(bytes, name, "x-request-id")
-                case 14: replaced = RawHTTP.equals(bytes, name, "content-length")
-                default: replaced = false
-                }
-                if replaced {
-                    if runStart < line.lowerBound { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<line.lowerBound])) }
-                    runStart = line.upperBound
-                }
-                return true
-            }
-            let linesEnd = request.headEnd - 2
-            if runStart < linesEnd { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<linesEnd])) }
-        }
-        out.writeStatic("Host: ")
-        out.writeString(backend.host)
-        out.writeStatic(":")
-        out.writeString(String(backend.port))
-        out.writeStatic("\r\nX-Request-Id: ")
-        out.writeString(requestId)
-        out.writeStatic("\r\nContent-Length: ")
-        out.writeString(String(body.readableBytes))
-        out.writeStatic("\r\n\r\n")
-        var body = body
-        out.writeBuffer(&body)
-        return out
-    }
-
-    /// The first value of a header in a request head, from its first header line on.
-    static func field(_ name: String, in head: ByteBuffer, from first: Int) -> String? {
-        head.withUnsafeReadableBytes { bytes in
-            var found: String?
-            RawHTTP.forEachField(bytes, first..<bytes.count) { field, value, _ in
-                guard RawHTTP.equals(bytes, field, name: name) else { return true }
-                found = RawHTTP.text(bytes, value)
-                return false
-            }
-            return found
-        }
-    }
-
     // MARK: Answers
 
     func upstreamAnswered(_ upstream: RawUpstreamHandler) {
         guard case .forwarding = state, let context else { return }
-        let micros = GatewayHandler.micros(since: current.started)
-        let status = upstream.status
-        let answer =
-            current.logs && (200..<300).contains(status)
-            ? GatewayHandler.answer(of: upstream.body, inferenceHeaderLength: upstream.inferenceHeaderLength) : InferenceJSON.Answer()
-        gateway.metrics.record(metricsSlot(current.endpoint, current.variant), micros: micros, failed: status >= 500, prediction: answer.prediction)
-        log(status: status, answer: answer)
-        gateway.counters.bump(.requests)
-        if status >= 500 { gateway.counters.bump(.errors) }
-        let keepAlive = current.keepAlive && !gateway.isDraining
-        let modelVersion = current.backend?.modelVersion ?? ""
-        var out = context.channel.allocator.buffer(capacity: upstream.head.readableBytes + upstream.body.readableBytes + 160)
-        out.writeStatic("HTTP/1.1 ")
-        upstream.head.withUnsafeReadableBytes { bytes in
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[..<upstream.statusEnd]))
-            out.writeStatic("\r\nX-Request-Id: ")
-            out.writeString(current.requestId)
-            out.writeStatic("\r\nX-Slipway-Variant: ")
-            out.writeString(current.variant)
-            out.writeStatic("\r\nX-Slipway-Model-Version: ")
-            out.writeString(modelVersion)
-            out.writeStatic("\r\n")
-            var runStart = upstream.statusEnd + 2
-            for range in upstream.dropped {
-                if runStart < range.lowerBound { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<range.lowerBound])) }
-                runStart = range.upperBound
-            }
-            if runStart < bytes.count { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart...])) }
-        }
-        out.writeStatic("Content-Length: ")
-        out.writeString(String(upstream.body.readableBytes))
-        out.writeStatic(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n")
-        var body = upstream.body
-        out.writeBuffer(&body)
+        var out = context.channel.allocator.buffer(capacity: 0)
+        let keepAlive = current.answered(gateway, upstream.answer, slots: &metricSlots, into: &out)
         finish(context, out, keepAlive: keepAlive)
     }
 
     func upstreamFailed(_ upstream: RawUpstreamHandler, timedOut: Bool, reason: String) {
         guard case .forwarding = state, let context else { return }
-        let micros = GatewayHandler.micros(since: current.started)
-        let status: HTTPResponseStatus = timedOut ? .gatewayTimeout : .badGateway
-        let message =
-            timedOut ? "variant '\(current.variant)' did not answer in time" : "variant '\(current.variant)' failed: \(UpstreamFailure.broken(reason))"
         upstreams.removeAll { $0.connection.handler === upstream }
-        gateway.metrics.record(metricsSlot(current.endpoint, current.variant), micros: micros, failed: true)
-        log(status: Int(status.code), answer: InferenceJSON.Answer())
-        gateway.counters.bump(.requests)
-        gateway.counters.bump(.errors)
-        let keepAlive = current.keepAlive && !gateway.isDraining
-        let body = GatewayHandler.json(["error": message])
-        var out = context.channel.allocator.buffer(capacity: body.count + 160)
-        out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nX-Request-Id: ")
-        out.writeString(current.requestId)
-        out.writeStatic("\r\nContent-Length: ")
-        out.writeString(String(body.count))
-        out.writeStatic(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n")
-        out.writeBytes(body)
+        var out = context.channel.allocator.buffer(capacity: 0)
+        let keepAlive = current.failed(gateway, timedOut: timedOut, reason: reason, slots: &metricSlots, into: &out)
         finish(context, out, keepAlive: keepAlive)
     }
 
@@ -537,29 +356,5 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
                 context.close(promise: nil)
             }
         }
-    }
-
-    /// Hands the record of the answer to the prediction log, if one is installed.
-    private func log(status: Int, answer: InferenceJSON.Answer) {
-        guard let sink = gateway.predictions else { return }
-        let record = PredictionRecord(
-            requestId: current.requestId, timestamp: current.arrival ?? Date(), endpoint: current.endpoint, variant: current.variant,
-            modelVersion: current.backend?.modelVersion ?? "", stickyKey: current.stickyKey, kind: .primary, features: current.features,
-            prediction: answer.prediction, confidence: answer.confidence, latencyMs: Double(GatewayHandler.micros(since: current.started)) / 1000,
-            status: status)
-        if let bytes = current.unhashedFeatures, let log = gateway.predictionLog {
-            log.record(record, hashing: bytes)
-        } else {
-            sink.record(record)
-        }
-    }
-
-    /// The metrics slot of an endpoint's variant, from this connection's few recent ones when it is there.
-    private func metricsSlot(_ endpoint: String, _ variant: String) -> LiveMetrics.Slot {
-        for slot in metricSlots where slot.variant == variant && slot.endpoint == endpoint { return slot }
-        let slot = gateway.metrics.slot(endpoint: endpoint, variant: variant)
-        if metricSlots.count >= 8 { metricSlots.removeFirst() }
-        metricSlots.append(slot)
-        return slot
     }
 }

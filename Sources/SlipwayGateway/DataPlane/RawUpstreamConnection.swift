@@ -34,16 +34,14 @@ final class RawUpstreamConnection {
 
 /// What the fast path is told when an exchange ends.
 protocol RawUpstreamOwner: AnyObject {
-    /// The backend answered; the answer's parts are readable on `handler` during this call only.
+    /// The backend answered; the answer's parts are readable on `handler.answer` during this call only.
     func upstreamAnswered(_ handler: RawUpstreamHandler)
     /// The exchange failed after the request went out (the connection broke, the answer was not HTTP,
     /// or the backend took longer than the timeout).
     func upstreamFailed(_ handler: RawUpstreamHandler, timedOut: Bool, reason: String)
 }
 
-/// Sends one request's bytes and reads the answer: its status line and header lines are kept as they
-/// came, with the lines the gateway replaces (framing, hop-by-hop and its own headers) noted, and the
-/// body collected whole (by `Content-Length`, chunked, or up to the end of the connection).
+/// Sends one request's bytes and reads the answer with a ``RawAnswerReader``.
 final class RawUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -56,20 +54,8 @@ final class RawUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     private var timerDeadline = NIODeadline.distantFuture
     private(set) var closing = false
-
-    // The answer, valid while the owner is told about it.
-    /// The status code.
-    private(set) var status = 0
-    /// The status line after `HTTP/1.x ` (the code and reason), and the header lines, as received.
-    private(set) var head = ByteBuffer()
-    /// Where the status text ends in ``head`` (before its CRLF); header lines follow it.
-    private(set) var statusEnd = 0
-    /// Header lines of ``head`` the gateway does not pass on (offsets into ``head``).
-    private(set) var dropped: [Range<Int>] = []
-    /// The body, unframed.
-    private(set) var body = ByteBuffer()
-    /// The answer's `Inference-Header-Content-Length`, when it has a usable one.
-    private(set) var inferenceHeaderLength: Int?
+    /// The answer, valid while the owner is told about it.
+    private(set) var answer = RawAnswerReader()
 
     var isBusy: Bool { busy }
 
@@ -145,6 +131,111 @@ final class RawUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         owner?.upstreamFailed(self, timedOut: timedOut, reason: reason)
     }
 
+    /// Reads the answer in `input` when it is complete, and tells the owner.
+    private func parse(_ context: ChannelHandlerContext, atEnd: Bool) {
+        guard busy else { return }
+        switch answer.read(&input, atEnd: atEnd) {
+        case .incomplete:
+            return
+        case .failed(let reason):
+            closing = true
+            fail(timedOut: false, reason)
+            context.close(promise: nil)
+        case .complete(let closes):
+            busy = false
+            deadline = .distantFuture
+            if closes {
+                closing = true
+                context.close(promise: nil)
+            }
+            let owner = self.owner
+            self.owner = nil
+            owner?.upstreamAnswered(self)
+            answer.release()
+        }
+    }
+}
+
+/// Reads a backend's answer from the bytes received: its status line and header lines are kept as they
+/// came, with the lines the gateway replaces (framing, hop-by-hop and its own headers) noted, and the
+/// body collected whole (by `Content-Length`, chunked, or up to the end of the connection). Interim (1xx)
+/// answers are skipped.
+struct RawAnswerReader {
+    /// The status code.
+    private(set) var status = 0
+    /// The status line after `HTTP/1.x ` (the code and reason), and the header lines, as received.
+    private(set) var head = ByteBuffer()
+    /// Where the status text ends in ``head`` (before its CRLF); header lines follow it.
+    private(set) var statusEnd = 0
+    /// Header lines of ``head`` the gateway does not pass on (offsets into ``head``).
+    private(set) var dropped: [Range<Int>] = []
+    /// The body, unframed.
+    private(set) var body = ByteBuffer()
+    /// The answer's `Inference-Header-Content-Length`, when it has a usable one.
+    private(set) var inferenceHeaderLength: Int?
+
+    enum Outcome {
+        /// More bytes are needed.
+        case incomplete
+        /// The answer cannot be read (or ended early); the connection is of no further use.
+        case failed(String)
+        /// The answer is in ``head`` and ``body``; `closes` when the connection cannot carry another exchange.
+        case complete(closes: Bool)
+    }
+
+    /// Reads an answer from the start of `input` (all of whose bytes belong to this exchange); `atEnd` when
+    /// the backend closed the connection after them. A complete answer's bytes are consumed.
+    mutating func read(_ input: inout ByteBuffer, atEnd: Bool) -> Outcome {
+        let ended = "the backend closed the connection in the middle of its answer"
+        while true {
+            let parsed = input.withUnsafeReadableBytes { bytes in readHead(bytes) }
+            switch parsed {
+            case .incomplete:
+                return atEnd ? .failed(ended) : .incomplete
+            case .invalid(let reason):
+                return .failed("the backend's answer is not HTTP: \(reason)")
+            case .interim(let end):
+                input.moveReaderIndex(forwardBy: end)
+                continue
+            case .complete(let headEnd, let framing, let keepAlive):
+                var closes = !keepAlive
+                var bodyBytes: ByteBuffer
+                switch framing {
+                case .length(let length):
+                    guard input.readableBytes - headEnd >= length else { return atEnd ? .failed(ended) : .incomplete }
+                    bodyBytes = input.getSlice(at: input.readerIndex + headEnd, length: length) ?? ByteBuffer()
+                    if input.readableBytes - headEnd > length { closes = true }
+                case .untilClose:
+                    guard atEnd else { return .incomplete }
+                    bodyBytes = input.getSlice(at: input.readerIndex + headEnd, length: input.readableBytes - headEnd) ?? ByteBuffer()
+                case .chunked:
+                    let decoded = input.withUnsafeReadableBytes { bytes in Self.dechunk(bytes, from: headEnd) }
+                    switch decoded {
+                    case .incomplete:
+                        return atEnd ? .failed(ended) : .incomplete
+                    case .invalid:
+                        return .failed("the backend's chunked answer is malformed")
+                    case .complete(let decodedBody, let end):
+                        bodyBytes = decodedBody
+                        if end < input.readableBytes { closes = true }
+                    }
+                }
+                if atEnd { closes = true }
+                // The status line without its version, and the header lines, as they came.
+                head = input.getSlice(at: input.readerIndex + 9, length: headEnd - 9 - 2) ?? ByteBuffer()
+                body = bodyBytes
+                input.moveReaderIndex(forwardBy: input.readableBytes)
+                return .complete(closes: closes)
+            }
+        }
+    }
+
+    /// Lets go of the answer's bytes (so the connection's input buffer is not shared when it is next written).
+    mutating func release() {
+        head = ByteBuffer()
+        body = ByteBuffer()
+    }
+
     private enum Framing {
         case length(Int)
         case chunked
@@ -159,72 +250,9 @@ final class RawUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         case interim(Int)
     }
 
-    /// Reads the answer in `input` when it is complete, and tells the owner.
-    private func parse(_ context: ChannelHandlerContext, atEnd: Bool) {
-        while busy {
-            let parsed = input.withUnsafeReadableBytes { bytes in readHead(bytes) }
-            switch parsed {
-            case .incomplete:
-                if atEnd { fail(timedOut: false, "the backend closed the connection in the middle of its answer") }
-                return
-            case .invalid(let reason):
-                closing = true
-                fail(timedOut: false, "the backend's answer is not HTTP: \(reason)")
-                context.close(promise: nil)
-                return
-            case .interim(let end):
-                input.moveReaderIndex(forwardBy: end)
-                continue
-            case .complete(let headEnd, let framing, let keepAlive):
-                var bodyBytes: ByteBuffer
-                switch framing {
-                case .length(let length):
-                    guard input.readableBytes - headEnd >= length else {
-                        if atEnd { fail(timedOut: false, "the backend closed the connection in the middle of its answer") }
-                        return
-                    }
-                    bodyBytes = input.getSlice(at: input.readerIndex + headEnd, length: length) ?? ByteBuffer()
-                    if input.readableBytes - headEnd > length { closing = true }
-                case .untilClose:
-                    guard atEnd else { return }
-                    bodyBytes = input.getSlice(at: input.readerIndex + headEnd, length: input.readableBytes - headEnd) ?? ByteBuffer()
-                case .chunked:
-                    let decoded = input.withUnsafeReadableBytes { bytes in Self.dechunk(bytes, from: headEnd, allocator: context.channel.allocator) }
-                    switch decoded {
-                    case .incomplete:
-                        if atEnd { fail(timedOut: false, "the backend closed the connection in the middle of its answer") }
-                        return
-                    case .invalid:
-                        closing = true
-                        fail(timedOut: false, "the backend's chunked answer is malformed")
-                        context.close(promise: nil)
-                        return
-                    case .complete(let decodedBody, let end):
-                        bodyBytes = decodedBody
-                        if end < input.readableBytes { closing = true }
-                    }
-                }
-                if !keepAlive { closing = true }
-                // The status line without its version, and the header lines, as they came.
-                head = input.getSlice(at: input.readerIndex + 9, length: headEnd - 9 - 2) ?? ByteBuffer()
-                body = bodyBytes
-                busy = false
-                deadline = .distantFuture
-                input.moveReaderIndex(forwardBy: input.readableBytes)
-                if closing { context.close(promise: nil) }
-                let owner = self.owner
-                self.owner = nil
-                owner?.upstreamAnswered(self)
-                head = ByteBuffer()
-                body = ByteBuffer()
-                return
-            }
-        }
-    }
-
     /// Reads the head of the answer at the start of `bytes`; sets ``status``, ``statusEnd``, ``dropped``
     /// and ``inferenceHeaderLength``.
-    private func readHead(_ bytes: UnsafeRawBufferPointer) -> Parsed {
+    private mutating func readHead(_ bytes: UnsafeRawBufferPointer) -> Parsed {
         var bareLF = false
         guard let end = RawHTTP.headEnd(bytes, bareLF: &bareLF) else {
             if bareLF { return .invalid("a line ends without CR") }
@@ -314,7 +342,7 @@ final class RawUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The body of a chunked answer whose chunks start at `start`, once the last chunk and trailers are in.
-    private static func dechunk(_ bytes: UnsafeRawBufferPointer, from start: Int, allocator: ByteBufferAllocator) -> Dechunked {
+    private static func dechunk(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Dechunked {
         var index = start
         var ranges: [Range<Int>] = []
         var total = 0
@@ -351,7 +379,7 @@ final class RawUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     index = end + 1
                     if blank { break }
                 }
-                var body = allocator.buffer(capacity: total)
+                var body = ByteBufferAllocator().buffer(capacity: total)
                 for range in ranges { body.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range])) }
                 return .complete(body, end: index)
             }

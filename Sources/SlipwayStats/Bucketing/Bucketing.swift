@@ -4,12 +4,30 @@ public enum Bucketing {
     /// 32-bit FNV-1a over the string's UTF-16 code units (as GrowthBook's JavaScript SDK,
     /// identical to its Python SDK for text in the Basic Multilingual Plane).
     public static func fnv1a32(_ text: String) -> UInt32 {
-        var hash: UInt32 = 0x811C_9DC5
-        for unit in text.utf16 {
-            hash ^= UInt32(unit)
-            hash = hash &* 0x0100_0193
+        fnv1a32(continuing: 0x811C_9DC5, text)
+    }
+
+    /// FNV-1a over `text`'s UTF-16 code units, continuing from `hash` (the hash of what came before it), so
+    /// `fnv1a32(continuing: fnv1a32(a), b) == fnv1a32(a + b)` without building `a + b`.
+    public static func fnv1a32(continuing hash: UInt32, _ text: String) -> UInt32 {
+        var text = text
+        // ASCII text (the usual user id) has one UTF-16 unit per UTF-8 byte: read the bytes in place.
+        let ascii: UInt32? = text.withUTF8 { bytes in
+            var hash = hash
+            for byte in bytes {
+                guard byte < 0x80 else { return nil }
+                hash ^= UInt32(byte)
+                hash = hash &* 0x0100_0193
+            }
+            return hash
         }
-        return hash
+        if let ascii { return ascii }
+        var result = hash
+        for unit in text.utf16 {
+            result ^= UInt32(unit)
+            result = result &* 0x0100_0193
+        }
+        return result
     }
 
     /// 32-bit FNV-1a over raw bytes.
@@ -30,9 +48,31 @@ public enum Bucketing {
     public static func hash(seed: String, value: String, version: Int) -> Double? {
         switch version {
         case 1: return Double(fnv1a32(value + seed) % 1000) / 1000
-        case 2: return Double(fnv1a32(String(fnv1a32(seed + value))) % 10000) / 10000
+        case 2: return Double(hashV2(seed: seed, value: value) % 10000) / 10000
         default: return nil
         }
+    }
+
+    /// `fnv1a32(String(fnv1a32(seed + value)))`, the integer under GrowthBook's version 2 hash, computed
+    /// without building either string.
+    public static func hashV2(seed: String, value: String) -> UInt32 {
+        var inner = fnv1a32(continuing: fnv1a32(seed), value)
+        // The decimal digits of the inner hash, most significant first.
+        var digits: (UInt64, UInt64) = (0, 0)
+        var count = 0
+        repeat {
+            let digit = UInt64(inner % 10) + 0x30
+            if count < 8 { digits.0 |= digit << UInt64(8 * count) } else { digits.1 |= digit << UInt64(8 * (count - 8)) }
+            count += 1
+            inner /= 10
+        } while inner > 0
+        var hash: UInt32 = 0x811C_9DC5
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            let digit = index < 8 ? (digits.0 >> UInt64(8 * index)) & 0xFF : (digits.1 >> UInt64(8 * (index - 8))) & 0xFF
+            hash ^= UInt32(digit)
+            hash = hash &* 0x0100_0193
+        }
+        return hash
     }
 
     /// MurmurHash3 x86 32-bit of the UTF-8 bytes of `text`.
