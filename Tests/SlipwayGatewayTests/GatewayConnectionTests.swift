@@ -111,4 +111,52 @@ import Testing
         for client in clients { #expect(await client.closedByPeer(within: .seconds(10))) }
         await backend.stop()
     }
+
+    /// Corrupts a valid request: flipped, inserted or deleted bytes, a cut, or a duplicated part.
+    static func mutate(_ bytes: [UInt8], using generator: inout some RandomNumberGenerator) -> [UInt8] {
+        var bytes = bytes
+        for _ in 0..<Int.random(in: 1...4, using: &generator) {
+            guard !bytes.isEmpty else { break }
+            let at = Int.random(in: 0..<bytes.count, using: &generator)
+            switch Int.random(in: 0..<5, using: &generator) {
+            case 0: bytes[at] = UInt8.random(in: 0...255, using: &generator)
+            case 1: bytes.insert(contentsOf: [13, 10, 58, 32, 0, 255, 37].shuffled(using: &generator).prefix(3), at: at)
+            case 2: bytes.remove(at: at)
+            case 3: bytes = Array(bytes[..<at])
+            default: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + 40)], at: at)
+            }
+        }
+        return bytes
+    }
+
+    @Test(arguments: modes)
+    func corruptedRequestsGetAnAnswerOrAClosedConnectionAndTheGatewayKeepsServing(io: Gateway.DataPlaneIO) async throws {
+        let backend = try await ScriptedBackend(answer: Self.okAnswer(GatewayFastPathTests.answer))
+        let (gateway, port) = try await GatewaySafetyTests.gateway(backendPort: backend.port, idle: .milliseconds(300), io: io)
+        let valid = Array((GatewayFastPathTests.infer("fuzz") + GatewayFastPathTests.infer("fuzz-2", close: true)).utf8)
+        var generator = SystemRandomNumberGenerator()
+        let inputs = (0..<240).map { _ in Self.mutate(valid, using: &generator) }
+        for batch in stride(from: 0, to: inputs.count, by: 60) {
+            let clients = try await withThrowingTaskGroup(of: (Int, RawClient).self) { group in
+                for index in batch..<min(batch + 60, inputs.count) {
+                    let text = String(decoding: inputs[index], as: UTF8.self)
+                    group.addTask { (index, try await RawClient(port: port, sending: text)) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for (index, client) in clients {
+                let input = String(decoding: inputs[index], as: UTF8.self).debugDescription
+                #expect(await client.closedByPeer(within: .seconds(30)), "the gateway kept a connection open after \(input)")
+                let text = client.text
+                #expect(text.isEmpty || text.hasPrefix("HTTP/1.1 ") || text.hasPrefix("HTTP/1.0 "), "\(input) got \(text.prefix(200).debugDescription)")
+                #expect(!text.contains(" 500 "), "\(input) got \(text.prefix(300).debugDescription)")
+            }
+        }
+        // Still serving, with nothing left in flight.
+        let after = try await RawClient(port: port, sending: GatewayFastPathTests.infer("after", close: true))
+        #expect(await after.closedByPeer())
+        #expect(after.text.hasPrefix("HTTP/1.1 200 OK\r\n") && after.text.contains("X-Request-Id: after\r\n"), "\(after.text)")
+        await gateway.stop(gracePeriod: .seconds(5))
+        await backend.stop()
+    }
 }

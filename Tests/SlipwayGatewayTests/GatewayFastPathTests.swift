@@ -9,7 +9,8 @@ import Testing
 @testable import SlipwayGateway
 
 /// The forwarding path that works on bytes: what the backend receives, every way a backend may frame its
-/// answer, malformed answers, and request heads it must leave to the full HTTP parser. Real sockets on
+/// answer and malformed answers (on the gateway's own loop and on NIO alike), and request heads it must
+/// leave to the full HTTP parser. Real sockets on
 /// 127.0.0.1:0, a backend that answers with exactly the bytes it is given.
 @Suite(.timeLimit(.minutes(2))) struct GatewayFastPathTests {
     typealias RawClient = GatewaySafetyTests.RawClient
@@ -44,10 +45,10 @@ import Testing
         ),
     ]
 
-    @Test(arguments: framings.map(\.0))
-    func everyFramingOfAnAnswerIsRelayedWithTheGatewaysHeaders(framing: String) async throws {
+    @Test(arguments: framings.map(\.0), GatewayConnectionTests.modes)
+    func everyFramingOfAnAnswerIsRelayedWithTheGatewaysHeaders(framing: String, io: Gateway.DataPlaneIO) async throws {
         let backend = try await ScriptedBackend(answer: Self.framings.first { $0.0 == framing }!.1)
-        let (gateway, port) = try await GatewaySafetyTests.gateway(backendPort: backend.port, idle: .seconds(60))
+        let (gateway, port) = try await GatewaySafetyTests.gateway(backendPort: backend.port, idle: .seconds(60), io: io)
         let client = try await RawClient(port: port, sending: Self.infer("one") + Self.infer("two", close: true))
         #expect(await client.closedByPeer())
         let answers = Self.answers(client.text)
@@ -104,10 +105,10 @@ import Testing
         ("switching protocols", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"),
     ]
 
-    @Test(arguments: malformed.map(\.0))
-    func aMalformedAnswerIsA502(kind: String) async throws {
+    @Test(arguments: malformed.map(\.0), GatewayConnectionTests.modes)
+    func aMalformedAnswerIsA502(kind: String, io: Gateway.DataPlaneIO) async throws {
         let backend = try await ScriptedBackend(answer: Self.malformed.first { $0.0 == kind }!.1, closeAfterAnswer: true)
-        let (gateway, port) = try await GatewaySafetyTests.gateway(backendPort: backend.port, idle: .seconds(60))
+        let (gateway, port) = try await GatewaySafetyTests.gateway(backendPort: backend.port, idle: .seconds(60), io: io)
         let client = try await RawClient(port: port, sending: Self.infer("bad-\(kind.utf8.count)", close: true))
         #expect(await client.closedByPeer())
         let text = client.text

@@ -142,10 +142,10 @@ import Testing
         ("a head and half its body", "POST /v2/models/churn/infer HTTP/1.1\r\nHost: gateway\r\nContent-Length: 100\r\n\r\n{\"inputs\":[{\"na"),
     ]
 
-    @Test(arguments: stalls.map(\.0))
-    func aStalledClientIsDisconnected(stall: String) async throws {
+    @Test(arguments: stalls.map(\.0), GatewayConnectionTests.modes)
+    func aStalledClientIsDisconnected(stall: String, io: Gateway.DataPlaneIO) async throws {
         let backend = try await TestBackend(name: "stable")
-        let (gateway, port) = try await Self.gateway(backendPort: backend.port)
+        let (gateway, port) = try await Self.gateway(backendPort: backend.port, io: io)
         let payload = Self.stalls.first { $0.0 == stall }!.1
         let client = try await RawClient(port: port, sending: payload)
         #expect(await client.closedByPeer(), "the gateway kept a connection that sent \(stall)")
@@ -167,7 +167,8 @@ import Testing
         await backend.stop()
     }
 
-    @Test func aHungBackendIsAnswered504AndItsConnectionClosed() async throws {
+    @Test(arguments: GatewayConnectionTests.modes)
+    func aHungBackendIsAnswered504AndItsConnectionClosed(io: Gateway.DataPlaneIO) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-safety-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -175,7 +176,7 @@ import Testing
         let log = PredictionLog(store: store, logger: Logger(label: "gateway-safety-test"))
         let backend = try await HungBackend()
         // The backend timeout is longer than the client idle timeout: a client waiting for an answer is not idle.
-        let (gateway, port) = try await Self.gateway(backendPort: backend.port, timeout: .milliseconds(600), predictions: log)
+        let (gateway, port) = try await Self.gateway(backendPort: backend.port, timeout: .milliseconds(600), predictions: log, io: io)
 
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/models/churn/infer")
         request.method = .POST

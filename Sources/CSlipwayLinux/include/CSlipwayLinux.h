@@ -1,15 +1,11 @@
 #ifndef C_SLIPWAY_LINUX_H
 #define C_SLIPWAY_LINUX_H
 
-// The Linux system interfaces the gateway's own event loop uses that the Glibc module leaves out.
+// The Linux system interfaces the gateway's own event loop uses that the Glibc module leaves out. The
+// header defines no feature macros (they would change the system types other modules see); the calls
+// that need GNU extensions are made in CSlipwayLinux.c.
 #ifdef __linux__
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <stddef.h>
 #include <stdint.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
@@ -22,15 +18,11 @@ static const uint32_t CSlipwayEpollExclusive = EPOLLEXCLUSIVE;
 static const int CSlipwayEpollCloexec = EPOLL_CLOEXEC;
 static const int CSlipwayEventfdFlags = EFD_NONBLOCK | EFD_CLOEXEC;
 
-/// Accepts a connection as a non-blocking, close-on-exec socket.
-static inline int CSlipwayAccept(int listener) {
-    return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-}
+/// Accepts a connection as a non-blocking, close-on-exec socket (`accept4`).
+int CSlipwayAccept(int listener);
 
 /// Names the calling thread (as `ps` and `perf` show it; at most 15 bytes are kept).
-static inline void CSlipwayNameThread(const char *name) {
-    prctl(PR_SET_NAME, name, 0, 0, 0);
-}
+void CSlipwayNameThread(const char *name);
 #endif
 
 #endif
