@@ -55,9 +55,9 @@ w(f"taken in turn from {meta['users']:,} ids (`bench/gateway/infer.lua`).")
 w("")
 placement = (
     "nothing pinned: wrk, the upstream and the proxy share both CPUs; the nginx proxy runs "
-    f"`worker_processes {meta['proxy_workers']}` (2 here), Slipway its NIO event loop group (2 threads)"
+    f"`worker_processes {meta['proxy_workers']}` (2 here), Slipway its gateway threads on epoll (one per CPU, 2 here)"
     if meta["pin"] == 0
-    else "the proxy pinned to CPU 0 (nginx `worker_processes 1`; Slipway's 2 event loops), wrk, the upstream "
+    else "the proxy pinned to CPU 0 (nginx `worker_processes 1`; Slipway's 2 gateway threads), wrk, the upstream "
     "and the fixed-rate load generator to CPU 1 (`taskset`)"
 )
 w(f"- Machine: {meta['nproc']} CPUs (`nproc`), CPU model \"{meta['cpu_model']}\", {meta['mem_gib']} GiB RAM, "
@@ -70,7 +70,7 @@ w(f"- Versions: nginx {meta['nginx_version']} (Debian), wrk {meta['wrk_version']
   f"{meta['slipway_version'] or '?'}, release build of commit {meta['slipway_commit']}.")
 w(f"- CPU placement: {placement}. Every process the benchmark starts (upstream, both proxies, wrk, the "
   f"load generator) runs at niceness {meta['nice']}, so that other work on the machine takes less of the CPUs; "
-  "it applies to both sides alike (set per thread: Slipway's event loop threads do not inherit the "
+  "it applies to both sides alike (set per thread: Slipway's gateway and worker threads do not inherit the "
   "process's niceness).")
 logged = meta["predictions_logged"]
 if logged.isdigit() and int(logged) > 0:

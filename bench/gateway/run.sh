@@ -27,7 +27,7 @@
 #                 summary and the fixed-rate part use (default 64)
 #   THREADS       wrk threads (default 2)       USERS   size of the X-User-Id pool (default 1000)
 #   PIN           0 (default): nothing pinned, both proxies may use both CPUs (nginx worker_processes
-#                 auto, Slipway's two event loops); 1: the proxy on CPU 0 (nginx 1 worker), wrk, the
+#                 auto, Slipway's two gateway threads); 1: the proxy on CPU 0 (nginx 1 worker), wrk, the
 #                 load generator and the upstream on CPU 1
 #   NICE          niceness of everything the benchmark starts (default -20 as root, else 0): on a
 #                 shared machine it keeps other work from deciding the result, equally for both sides
@@ -211,7 +211,7 @@ printf 'a tiny model\n' >"$WORK/slipway/model.bin"
     "$SLIPWAY_BIN" traffic set "$ENDPOINT" a=50 b=50
 } >"$OUT/setup.log"
 if [ "$PIN" = 1 ]; then taskset -apc 0 "$SLIPWAY_PID" >/dev/null; fi
-# Niceness is per thread, and the server's event loop threads do not inherit the process's (they are
+# Niceness is per thread, and the server's gateway and pool threads do not inherit the process's (they are
 # started from a thread pool that sets its own): give every thread the benchmark's niceness.
 renice_threads() {
     [ "$NICE" = 0 ] && return 0

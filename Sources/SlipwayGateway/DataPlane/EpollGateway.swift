@@ -215,6 +215,12 @@ private final class EpollWorker: @unchecked Sendable {
     /// Where the bytes of each request sent upstream, and of each answer, are built before they are sent;
     /// only what a socket does not take at once is copied to the connection.
     private var scratch = ByteBufferAllocator().buffer(capacity: 64 << 10)
+    /// Read buffers of connections that have nothing buffered, for the next connection that reads: an idle
+    /// keep-alive connection holds no buffer.
+    private var spareBuffers: [ByteBuffer] = []
+    private static let spareLimit = 256
+    /// A buffer with no storage of its own, for connections that hold none.
+    private static let noBuffer = ByteBufferAllocator().buffer(capacity: 0)
 
     private static let readSize = 16 << 10
     /// Idle connections kept per backend.
@@ -436,6 +442,7 @@ private final class EpollWorker: @unchecked Sendable {
     }
 
     private func clientReadable(_ client: EpollClient) {
+        if client.input.capacity == 0 { client.input = spareBuffers.popLast() ?? ByteBufferAllocator().buffer(capacity: Self.readSize) }
         reading: for _ in 0..<4 {
             switch Self.readSome(client.fd, into: &client.input) {
             case .data(let filled):
@@ -465,6 +472,7 @@ private final class EpollWorker: @unchecked Sendable {
             return
         case .done:
             client.lastActive = now
+            client.output = Self.noBuffer
             watchWrites(client, false)
             if client.endsRequestOnDrain {
                 client.endsRequestOnDrain = false
@@ -478,8 +486,21 @@ private final class EpollWorker: @unchecked Sendable {
         }
     }
 
-    /// Handles the requests waiting in the client's input, one at a time.
+    /// Handles the requests waiting in the client's input, then lets go of its read buffer if nothing is left in it.
     private func process(_ client: EpollClient) {
+        processRequests(client)
+        if client.state == .ready, client.input.readableBytes == 0, client.input.capacity > 0 {
+            var buffer = client.input
+            client.input = Self.noBuffer
+            if spareBuffers.count < Self.spareLimit, buffer.capacity <= 4 * Self.readSize {
+                buffer.clear()
+                spareBuffers.append(buffer)
+            }
+        }
+    }
+
+    /// Handles the requests waiting in the client's input, one at a time.
+    private func processRequests(_ client: EpollClient) {
         while client.state == .ready, client.output.readableBytes == 0, client.input.readableBytes > 0 {
             let step = client.input.withUnsafeReadableBytes { GatewayFastPath.classify($0) }
             switch step {
