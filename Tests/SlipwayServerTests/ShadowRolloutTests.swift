@@ -10,7 +10,9 @@ import Testing
 /// Shadow tests end to end: a real `slipway server` child mirrors live traffic to the candidate, the gateway
 /// compares the answers and the controller judges them.
 @Suite(.timeLimit(.minutes(20)), .endToEnd) struct ShadowRolloutTests {
-    static func yaml(version: Int, promote: Bool = false) -> String {
+    /// - Parameter duration: how long the shadow mirrors; a pass needs enough agreeing answers for the interval's
+    ///   lower end to clear 95%, and the test's one client connection sends fewer on a loaded machine.
+    static func yaml(version: Int, promote: Bool = false, duration: String = "15s") -> String {
         """
         kind: Rollout
         metadata: {name: tumor-shadow}
@@ -20,7 +22,7 @@ import Testing
           strategy:
             shadow:
               percentage: 100
-              duration: 15s
+              duration: \(duration)
               minAgreement: 0.95
               promote: \(promote)
           defaultAnalysis: {minSamples: 30, errorRate: {margin: 0.1}}
@@ -30,7 +32,7 @@ import Testing
     @Test func aShadowOfTheSameModelPassesWaitsAtItsGateAndPromoteCompletesIt() async throws {
         let server = try await RolloutTests.prepare("shadow-same")
         defer { server.cleanUp() }
-        let started = try await RolloutTests.start(server, Self.yaml(version: 2))
+        let started = try await RolloutTests.start(server, Self.yaml(version: 2, duration: "30s"))
         #expect(started.status == 201, "\(started.text)")
         let gated = try await RolloutTests.withTraffic(server) {
             try await RolloutTests.waitFor(server, "tumor-shadow", seconds: 90, "the shadow's gate") { !$0.phase.isRunning || $0.phase == .paused }

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import SlipwayRegistry
+import SlipwayGateway
 import Yams
 
 /// How a Slipway process is set up. Filled from defaults, then `slipway.yml`, then the
@@ -16,6 +17,8 @@ import Yams
 /// gateway:
 ///   host: 127.0.0.1            # address the data plane binds (SLIPWAY_GATEWAY_HOST)
 ///   port: 8081                 # 0 picks a free port (SLIPWAY_GATEWAY_PORT)
+///                              # SLIPWAY_GATEWAY_IO=nio serves client connections with SwiftNIO instead of
+///                              # the gateway's own epoll threads (Linux; other systems always use NIO)
 /// logLevel: info               # trace, debug, info, notice, warning, error, critical (SLIPWAY_LOG_LEVEL)
 /// prometheus:
 ///   url: http://127.0.0.1:9090 # the Prometheus server of rollout metrics without an address (SLIPWAY_PROMETHEUS_URL)
@@ -82,6 +85,10 @@ public struct SlipwayConfiguration: Sendable {
                 throw ConfigurationError("SLIPWAY_GATEWAY_PORT='\(text)' is not a port number (0-65535)")
             }
             config.gatewayPort = port
+        }
+        if let text = environment["SLIPWAY_GATEWAY_IO"], !text.isEmpty, Gateway.DataPlaneIO(rawValue: text) == nil {
+            // The gateway reads it when it starts; a value it would not understand is refused here, not ignored there.
+            throw ConfigurationError("SLIPWAY_GATEWAY_IO='\(text)' is not one of automatic (the gateway's own epoll threads on Linux) or nio")
         }
         if let text = environment["SLIPWAY_PROMETHEUS_URL"], !text.isEmpty {
             guard Self.isHTTPURL(text) else {

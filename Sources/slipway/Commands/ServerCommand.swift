@@ -14,6 +14,10 @@ struct ServerCommand: AsyncParsableCommand {
         discussion: """
             The first start on an empty data folder prints an admin token once. The server announces itself \
             in DATA_DIR/server.json (mode 0600) so the CLI on this machine uses it. SIGTERM or SIGINT stops it gracefully.
+
+            On Linux the gateway serves client connections on threads of its own on epoll (one per CPU) and hands \
+            every connection that sends a request it does not forward to SwiftNIO; SLIPWAY_GATEWAY_IO=nio serves them \
+            all with SwiftNIO.
             """
     )
     @Option(name: .long, help: "The port (0 picks a free one; default 8420 or $SLIPWAY_PORT).") var port: Int?
