@@ -169,14 +169,22 @@ struct ExecutionUnitTests {
         #expect(end == .timedOut)
         let text = String(decoding: output, as: UTF8.self)
         let pid = try #require(text.split(separator: " ").last.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "\(text)")
-        // The background child was in the step's process group: it is gone (once its new parent reaps it).
+        // The background child was in the step's process group: it is gone (once its new parent reaps it). Its pid may
+        // belong to another process by then (pids wrap at 32768 on small machines and the suite starts thousands of
+        // processes), so a live process counts only while it is still that `sleep 900`.
         let deadline = ContinuousClock.now + .seconds(10)
         var alive = true
         while alive, ContinuousClock.now < deadline {
-            alive = kill(pid, 0) == 0 && !Self.isZombie(pid)
+            alive = kill(pid, 0) == 0 && !Self.isZombie(pid) && Self.commandLine(pid) == ["sleep", "900"]
             if alive { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(!alive, "the background child \(pid) outlived the step")
+    }
+
+    /// The arguments a process was started with, or nil when it is gone.
+    static func commandLine(_ pid: Int32) -> [String]? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        return data.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func isZombie(_ pid: Int32) -> Bool {

@@ -151,6 +151,8 @@ struct PipelineCLITests {
 
     @Test("SIGTERM cancels a run: the step gets SIGINT, always() steps still run, the conclusion is cancelled")
     func signalCancels() async throws {
+        // The step runs for minutes so that it is still running however late this test gets to send the signal
+        // on a loaded machine; the cancellation is what ends it.
         let long = """
             on: push
             jobs:
@@ -160,7 +162,7 @@ struct PipelineCLITests {
                   - run: |
                       trap 'echo interrupted-by-sigint; exit 130' INT
                       touch started
-                      for i in $(seq 1 600); do sleep 0.05; done
+                      for i in $(seq 1 6000); do sleep 0.05; done
                   - if: always()
                     run: echo always-ran
 
@@ -178,6 +180,7 @@ struct PipelineCLITests {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("started").path), Date() < deadline {
             try await Task.sleep(for: .milliseconds(50))
@@ -196,6 +199,7 @@ struct PipelineCLITests {
 
     @Test("cancel-in-progress across two slipway run processes; logs --follow streams until the run ends")
     func concurrencyAcrossProcesses() async throws {
+        // The first run's step runs for minutes, so the second run always finds it in progress; cancelling ends it.
         let grouped = """
             on: push
             concurrency:
@@ -208,7 +212,7 @@ struct PipelineCLITests {
                   - run: |
                       if [ -f first-done ]; then echo second-run; exit 0; fi
                       touch first-started
-                      for i in $(seq 1 600); do sleep 0.05; done
+                      for i in $(seq 1 6000); do sleep 0.05; done
                       echo first-finished
 
             """
@@ -223,6 +227,7 @@ struct PipelineCLITests {
         first.standardOutput = try FileHandle(forWritingTo: out)
         first.standardError = FileHandle.nullDevice
         try first.run()
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("first-started").path), Date() < deadline {
             try await Task.sleep(for: .milliseconds(50))
