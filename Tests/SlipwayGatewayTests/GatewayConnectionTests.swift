@@ -35,7 +35,9 @@ import Testing
             #expect(answers[index].hasPrefix("200 OK\r\n") && !answers[index].contains("X-Slipway-Variant"), "\(answers[index])")
         }
         #expect(backend.requests.count == 3)
+        #expect(gateway.localAddress?.port == port)
         await gateway.stop()
+        #expect(gateway.localAddress == nil)
         await backend.stop()
     }
 

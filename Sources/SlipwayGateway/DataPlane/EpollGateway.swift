@@ -48,9 +48,9 @@ final class EpollGateway: @unchecked Sendable {
     }
 
     func start() {
-        for (index, worker) in workers.enumerated() {
+        for worker in workers {
+            // Named "slipway-gateway" by the worker itself (as `ps -L` and `perf` show it).
             let thread = Thread { worker.run() }
-            thread.name = "slipway-gw-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
         }

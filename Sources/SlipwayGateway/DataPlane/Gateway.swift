@@ -209,6 +209,7 @@ public final class Gateway: Sendable {
         await epoll?.close()
         self.epoll.withLockedValue { $0 = nil }
         #endif
+        boundAddress.withLockedValue { $0 = nil }
         let open = connections.withLockedValue { Array($0.values) }
         for connection in open { connection.close(promise: nil) }
         for connection in open { try? await connection.closeFuture.get() }
