@@ -19,10 +19,10 @@ public final class GatewayService: Sendable {
     /// endpoints of that table.
     private let tickets = Mutex<(issued: Int, installed: Int, endpoints: [Endpoint]?)>((0, 0, nil))
 
-    public init(store: any EndpointStore, logger: Logger, predictions: (any PredictionSink)? = nil) {
+    public init(store: any EndpointStore, logger: Logger, predictions: (any PredictionSink)? = nil, io: Gateway.DataPlaneIO = .automatic) {
         self.store = store
         self.logger = logger
-        self.gateway = Gateway(logger: logger, predictions: predictions)
+        self.gateway = Gateway(logger: logger, predictions: predictions, io: io)
     }
 
     /// Routes supervised backends (commands and built-in servers) to the supervisor's ready replicas.

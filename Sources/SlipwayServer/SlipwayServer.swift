@@ -85,7 +85,7 @@ public enum SlipwayServer {
             name: owner.isEmpty ? "local" : owner, role: .admin, by: Principal(name: "slipway", role: .admin))
         let announcementFile = configuration.dataDir.appendingPathComponent("server.json")
         let predictionLog = PredictionLog(store: services.metadata, logger: logger)
-        let gateway = GatewayService(store: services.metadata, logger: logger, predictions: predictionLog)
+        let gateway = GatewayService(store: services.metadata, logger: logger, predictions: predictionLog, io: configuration.gatewayIO)
         services.endpointChanges.add { await gateway.reload() }
         let supervisor = BackendSupervisor(
             store: services.metadata, artifacts: services.artifacts, configuration: .init(dataDir: configuration.dataDir), logger: logger,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SlipwayGateway
 import Testing
 
 @testable import SlipwayServer
@@ -13,9 +14,9 @@ import Testing
         let config = try SlipwayConfiguration.load(
             environment: ["SLIPWAY_GATEWAY_PORT": "0", "SLIPWAY_PORT": "9000", "SLIPWAY_GATEWAY_IO": "nio", "SLIPWAY_LOG_LEVEL": "WARNING"],
             directory: folder)
-        #expect(config.gatewayPort == 0 && config.port == 9000 && config.logLevel == .warning)
-        _ = try SlipwayConfiguration.load(environment: ["SLIPWAY_GATEWAY_IO": "automatic"], directory: folder)
-        _ = try SlipwayConfiguration.load(environment: ["SLIPWAY_GATEWAY_IO": ""], directory: folder)
+        #expect(config.gatewayPort == 0 && config.port == 9000 && config.logLevel == .warning && config.gatewayIO == .nio)
+        #expect(try SlipwayConfiguration.load(environment: ["SLIPWAY_GATEWAY_IO": "automatic"], directory: folder).gatewayIO == .automatic)
+        #expect(try SlipwayConfiguration.load(environment: ["SLIPWAY_GATEWAY_IO": ""], directory: folder).gatewayIO == .automatic)
     }
 
     @Test(arguments: [

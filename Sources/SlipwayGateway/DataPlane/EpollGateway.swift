@@ -810,23 +810,23 @@ private final class EpollWorker: @unchecked Sendable {
         if let client, client.state == .forwarding { exchangeFailed(client, timedOut: false, reason) }
     }
 
-    /// An idle connection to the backend from the pool. One the backend closed shows up as readable and is
-    /// dropped by its event; a connection closed since is skipped.
+    /// Where a backend's idle connections are in ``idle``.
+    private func poolIndex(_ backend: GatewayTable.Backend) -> Int? {
+        idle.firstIndex { $0.backend.port == backend.port && $0.backend == backend }
+    }
+
+    /// An idle connection to the backend from the pool. One the backend closed shows up as readable and its
+    /// event closes it, which takes it out of the pool.
     private func pooled(_ backend: GatewayTable.Backend) -> EpollUpstream? {
-        for index in idle.indices where idle[index].backend.port == backend.port && idle[index].backend == backend {
-            while let last = idle[index].connections.popLast() {
-                if !last.closed { return last }
-            }
-            return nil
-        }
-        return nil
+        guard let index = poolIndex(backend) else { return nil }
+        return idle[index].connections.popLast()
     }
 
     private func park(_ upstream: EpollUpstream) {
         upstream.deadline = .distantFuture
         upstream.input.clear()
         let backend = upstream.backend
-        guard let index = idle.firstIndex(where: { $0.backend.port == backend.port && $0.backend == backend }) else {
+        guard let index = poolIndex(backend) else {
             // Backends come and go with deployments: forget the ones with no idle connections first.
             if idle.count >= 256 { idle.removeAll { $0.connections.isEmpty } }
             idle.append((backend, [upstream]))
@@ -845,9 +845,7 @@ private final class EpollWorker: @unchecked Sendable {
         upstream.client = nil
         slots[Int(upstream.fd)] = nil
         Glibc.close(upstream.fd)
-        let backend = upstream.backend
-        if let entry = idle.firstIndex(where: { $0.backend.port == backend.port && $0.backend == backend }),
-            let index = idle[entry].connections.firstIndex(where: { $0 === upstream })
+        if let entry = poolIndex(upstream.backend), let index = idle[entry].connections.firstIndex(where: { $0 === upstream })
         {
             idle[entry].connections.remove(at: index)
         }

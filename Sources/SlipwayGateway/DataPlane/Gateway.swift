@@ -1,5 +1,4 @@
 public import Logging
-import Foundation
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOHTTP1
@@ -59,11 +58,6 @@ public final class Gateway: Sendable {
         case automatic
         /// SwiftNIO channels for every connection.
         case nio
-
-        /// `SLIPWAY_GATEWAY_IO=nio` chooses NIO alone.
-        public static var fromEnvironment: DataPlaneIO {
-            ProcessInfo.processInfo.environment["SLIPWAY_GATEWAY_IO"].flatMap(DataPlaneIO.init(rawValue:)) ?? .automatic
-        }
     }
 
     /// - Parameters:
@@ -71,12 +65,12 @@ public final class Gateway: Sendable {
     ///   - upstreamTimeout: the longest any backend may take (an endpoint's own timeout may be shorter).
     ///   - predictions: where answered requests are logged (a ``PredictionLog``), if anywhere.
     ///   - idleTimeout: how long a client connection may stay silent while no answer is due (default 60 s).
-    ///   - io: how client connections are served (by default the `epoll` threads on Linux, unless
-    ///     `SLIPWAY_GATEWAY_IO=nio`).
+    ///   - io: how client connections are served (by default the `epoll` threads on Linux; the server takes it
+    ///     from `SLIPWAY_GATEWAY_IO`).
     public init(
         table: GatewayTable? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
         mirrorQueueLimit: Int = 64, upstreamTimeout: TimeAmount = .seconds(3600), predictions: (any PredictionSink)? = nil,
-        idleTimeout: TimeAmount = .seconds(60), io: DataPlaneIO = .fromEnvironment
+        idleTimeout: TimeAmount = .seconds(60), io: DataPlaneIO = .automatic
     ) {
         self.io = io
         self.predictions = predictions

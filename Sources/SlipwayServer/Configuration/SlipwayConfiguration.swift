@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
 public import SlipwayRegistry
-import SlipwayGateway
+public import SlipwayGateway
 import Yams
 
 /// How a Slipway process is set up. Filled from defaults, then `slipway.yml`, then the
@@ -36,6 +36,8 @@ public struct SlipwayConfiguration: Sendable {
     public var gatewayHost: String
     /// The port of the data plane; 0 picks a free one.
     public var gatewayPort: Int
+    /// How the data plane serves client connections (`SLIPWAY_GATEWAY_IO`).
+    public var gatewayIO: Gateway.DataPlaneIO = .automatic
     /// The largest JSON request body accepted (413 above it). Artifact uploads stream and are exempt.
     public var maxBodyBytes: Int
     public var logLevel: Logger.Level
@@ -86,9 +88,11 @@ public struct SlipwayConfiguration: Sendable {
             }
             config.gatewayPort = port
         }
-        if let text = environment["SLIPWAY_GATEWAY_IO"], !text.isEmpty, Gateway.DataPlaneIO(rawValue: text) == nil {
-            // The gateway reads it when it starts; a value it would not understand is refused here, not ignored there.
-            throw ConfigurationError("SLIPWAY_GATEWAY_IO='\(text)' is not one of automatic (the gateway's own epoll threads on Linux) or nio")
+        if let text = environment["SLIPWAY_GATEWAY_IO"], !text.isEmpty {
+            guard let io = Gateway.DataPlaneIO(rawValue: text) else {
+                throw ConfigurationError("SLIPWAY_GATEWAY_IO='\(text)' is not one of automatic (the gateway's own epoll threads on Linux) or nio")
+            }
+            config.gatewayIO = io
         }
         if let text = environment["SLIPWAY_PROMETHEUS_URL"], !text.isEmpty {
             guard Self.isHTTPURL(text) else {
