@@ -172,13 +172,18 @@ struct ExecutionUnitTests {
         // The background child was in the step's process group: it is gone (once its new parent reaps it). Its pid may
         // belong to another process by then (pids wrap at 32768 on small machines and the suite starts thousands of
         // processes), so a live process counts only while it is still that `sleep 900`.
+        // SIGKILL takes effect when the child next runs, so it is looked at again after every pause: a pause that a busy
+        // machine stretches past the deadline must not leave the verdict to a look taken before it.
         let deadline = ContinuousClock.now + .seconds(10)
-        var alive = true
-        while alive, ContinuousClock.now < deadline {
-            alive = kill(pid, 0) == 0 && !Self.isZombie(pid) && Self.commandLine(pid) == ["sleep", "900"]
-            if alive { try await Task.sleep(for: .milliseconds(50)) }
+        var alive: Bool { kill(pid, 0) == 0 && !Self.isZombie(pid) && Self.commandLine(pid) == ["sleep", "900"] }
+        var outlived = alive
+        while outlived {
+            let late = ContinuousClock.now >= deadline
+            outlived = alive
+            if late || !outlived { break }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(!alive, "the background child \(pid) outlived the step")
+        #expect(!outlived, "the background child \(pid) outlived the step")
     }
 
     /// The arguments a process was started with, or nil when it is gone.
