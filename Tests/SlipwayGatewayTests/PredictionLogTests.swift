@@ -266,6 +266,7 @@ import Testing
         let fixture = try await Self.start(weights: [("stable", 100)])
         defer { fixture.removeFolder() }
         var expected: [String: Int] = [:]
+        let firstSent = ContinuousClock.now
         for i in 0..<30 {
             let x = (Double(i) + 0.5) / 30
             #expect(try await Self.send(fixture.base + "/v2/models/churn/infer", body: ByteBuffer(string: Self.body(x))).status == 200)
@@ -280,7 +281,15 @@ import Testing
 
         let totals = try #require(fixture.gateway.metrics.snapshot(endpoint: "churn")["stable"])
         #expect(totals.requests == 30 && totals.predictions == expected)
-        #expect(totals.window?.seconds == 60 && totals.window?.predictions == expected)
+        #expect(totals.window?.seconds == 60)
+        // The snapshot's window is the last minute: it holds every answer unless a starved test took nearly that long
+        // to send them, and then it holds no more than were sent.
+        if ContinuousClock.now - firstSent < .seconds(50) {
+            #expect(totals.window?.predictions == expected)
+        } else {
+            let counted = totals.window?.predictions ?? [:]
+            #expect(counted.allSatisfy { label, count in count <= expected[label, default: 0] })
+        }
 
         fixture.gateway.metrics.recordFeedback(endpoint: "churn", variant: "stable", outcome: 1, correct: true)
         fixture.gateway.metrics.recordFeedback(endpoint: "churn", variant: "stable", outcome: 0, correct: false)
