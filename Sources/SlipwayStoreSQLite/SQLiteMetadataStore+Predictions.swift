@@ -49,24 +49,28 @@ extension SQLiteMetadataStore {
         let insert = PredictionInsert(statement.sqliteStatement)
         insert.reset()
         defer { insert.reset() }
-        for (row, r) in records.enumerated() {
+        // Each field is read in place: copying a whole record would retain and release every one of its strings.
+        for (row, index) in records.indices.enumerated() {
             let base = Int32(row * 16)
-            insert.text(base + 1, r.endpoint)
-            insert.text(base + 2, r.requestId)
-            insert.text(base + 3, r.kind.rawValue)
-            insert.text(base + 4, r.variant)
-            insert.integer(base + 5, Timestamp.millis(r.timestamp))
-            insert.text(base + 6, r.modelVersion)
-            insert.text(base + 7, r.stickyKey)
-            insert.text(base + 8, r.features)
-            insert.text(base + 9, r.prediction)
-            insert.real(base + 10, r.confidence.flatMap(Self.finite))
-            insert.real(base + 11, r.latencyMs.isFinite ? r.latencyMs : 0)
-            insert.integer(base + 12, Int64(r.status))
-            insert.text(base + 13, r.feedback?.groundTruth)
-            insert.real(base + 14, r.feedback?.outcome.flatMap(Self.finite))
-            insert.integer(base + 15, r.feedback.map { Timestamp.millis($0.receivedAt) })
-            insert.text(base + 16, r.feedback?.by)
+            insert.text(base + 1, records[index].endpoint)
+            insert.text(base + 2, records[index].requestId)
+            insert.text(base + 3, records[index].kind.rawValue)
+            insert.text(base + 4, records[index].variant)
+            insert.integer(base + 5, Timestamp.millis(records[index].timestamp))
+            insert.text(base + 6, records[index].modelVersion)
+            insert.text(base + 7, records[index].stickyKey)
+            insert.text(base + 8, records[index].features)
+            insert.text(base + 9, records[index].prediction)
+            insert.real(base + 10, records[index].confidence.flatMap(Self.finite))
+            let latency = records[index].latencyMs
+            insert.real(base + 11, latency.isFinite ? latency : 0)
+            insert.integer(base + 12, Int64(records[index].status))
+            if records[index].feedback != nil {
+                insert.text(base + 13, records[index].feedback?.groundTruth)
+                insert.real(base + 14, records[index].feedback?.outcome.flatMap(Self.finite))
+                insert.integer(base + 15, records[index].feedback.map { Timestamp.millis($0.receivedAt) })
+                insert.text(base + 16, records[index].feedback?.by)
+            }
         }
         let code = insert.step()
         guard code == SQLITE_DONE else {
