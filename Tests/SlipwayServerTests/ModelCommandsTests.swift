@@ -57,19 +57,27 @@ import Glibc
         server.arguments = ["serve-model", "--model", "cancer", "--port", "0", "--ready-file", ready.path, "--log-level", "warning"]
         server.currentDirectoryURL = folder
         server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
+        let errors = folder.appendingPathComponent("serve-model.err")
+        try #require(FileManager.default.createFile(atPath: errors.path, contents: nil))
+        server.standardError = try FileHandle(forWritingTo: errors)
         try server.run()
         defer { if server.isRunning { server.terminate() } }
-        var url: String?
-        let deadline = Date().addingTimeInterval(30)
-        while url == nil, Date() < deadline, server.isRunning {
-            if let bytes = try? Data(contentsOf: ready), let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: String] {
-                url = object["url"]
-            } else {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+        // A server started while the whole suite starts gets 90 s, as the other servers the tests start do; the ready
+        // file is read once more after the deadline, so a pause that outlasts it cannot hide a server that is up.
+        func announced() -> String? {
+            guard let bytes = try? Data(contentsOf: ready) else { return nil }
+            return (try? JSONSerialization.jsonObject(with: bytes) as? [String: String])?["url"]
         }
-        let base = try #require(url)
+        var url: String?
+        let deadline = Date().addingTimeInterval(90)
+        while url == nil, server.isRunning {
+            let late = Date() >= deadline
+            url = announced()
+            if url != nil || late { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if url == nil { url = announced() }
+        let base = try #require(url, "serve-model did not announce its URL: \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
         var metadataRequest = HTTPClientRequest(url: base + "/v2/models/cancer")
         metadataRequest.method = .GET
         let metadata = try await HTTPClient.shared.execute(metadataRequest, timeout: .seconds(10))
