@@ -65,11 +65,11 @@ extension SQLiteMetadataStore {
             let latency = records[index].latencyMs
             insert.real(base + 11, latency.isFinite ? latency : 0)
             insert.integer(base + 12, Int64(records[index].status))
-            if records[index].feedback != nil {
-                insert.text(base + 13, records[index].feedback?.groundTruth)
-                insert.real(base + 14, records[index].feedback?.outcome.flatMap(Self.finite))
-                insert.integer(base + 15, records[index].feedback.map { Timestamp.millis($0.receivedAt) })
-                insert.text(base + 16, records[index].feedback?.by)
+            if let feedback = records[index].feedback {
+                insert.text(base + 13, feedback.groundTruth)
+                insert.real(base + 14, feedback.outcome.flatMap(Self.finite))
+                insert.integer(base + 15, Timestamp.millis(feedback.receivedAt))
+                insert.text(base + 16, feedback.by)
             }
         }
         let code = insert.step()

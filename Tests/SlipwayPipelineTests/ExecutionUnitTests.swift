@@ -171,17 +171,15 @@ struct ExecutionUnitTests {
         let pid = try #require(text.split(separator: " ").last.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "\(text)")
         // The background child was in the step's process group: it is gone (once its new parent reaps it). Its pid may
         // belong to another process by then (pids wrap at 32768 on small machines and the suite starts thousands of
-        // processes), so a live process counts only while it is still that `sleep 900`.
-        // SIGKILL takes effect when the child next runs, so it is looked at again after every pause: a pause that a busy
-        // machine stretches past the deadline must not leave the verdict to a look taken before it.
+        // processes), so a live process counts only while it is still that `sleep 900`. SIGKILL takes effect when the
+        // child next runs, so the verdict is always a look taken after the last pause, however long a busy machine
+        // made that pause.
         let deadline = ContinuousClock.now + .seconds(10)
         var alive: Bool { kill(pid, 0) == 0 && !Self.isZombie(pid) && Self.commandLine(pid) == ["sleep", "900"] }
         var outlived = alive
-        while outlived {
-            let late = ContinuousClock.now >= deadline
-            outlived = alive
-            if late || !outlived { break }
+        while outlived, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
+            outlived = alive
         }
         #expect(!outlived, "the background child \(pid) outlived the step")
     }

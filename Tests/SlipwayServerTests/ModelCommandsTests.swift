@@ -63,20 +63,17 @@ import Glibc
         try server.run()
         defer { if server.isRunning { server.terminate() } }
         // A server started while the whole suite starts gets 90 s, as the other servers the tests start do; the ready
-        // file is read once more after the deadline, so a pause that outlasts it cannot hide a server that is up.
+        // file is read after every pause, so a pause that outlasts the deadline cannot hide a server that is up.
         func announced() -> String? {
             guard let bytes = try? Data(contentsOf: ready) else { return nil }
             return (try? JSONSerialization.jsonObject(with: bytes) as? [String: String])?["url"]
         }
-        var url: String?
+        var url = announced()
         let deadline = Date().addingTimeInterval(90)
-        while url == nil, server.isRunning {
-            let late = Date() >= deadline
-            url = announced()
-            if url != nil || late { break }
+        while url == nil, server.isRunning, Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
+            url = announced()
         }
-        if url == nil { url = announced() }
         let base = try #require(url, "serve-model did not announce its URL: \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
         var metadataRequest = HTTPClientRequest(url: base + "/v2/models/cancer")
         metadataRequest.method = .GET

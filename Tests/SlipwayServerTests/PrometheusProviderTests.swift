@@ -288,14 +288,13 @@ final class WebhookReceiver: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, secret, events.path, portFile.path]
         try process.run()
-        var port: String?
-        // 90 s, as for the other servers the tests start beside the whole suite, and one more look after the deadline.
+        // 90 s, as for the other servers the tests start beside the whole suite; the file is read after every pause.
+        var port = try? String(contentsOf: portFile, encoding: .utf8)
         let deadline = Date().addingTimeInterval(90)
         while port == nil, Date() < deadline, process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
             port = try? String(contentsOf: portFile, encoding: .utf8)
-            if port == nil { Thread.sleep(forTimeInterval: 0.05) }
         }
-        if port == nil { port = try? String(contentsOf: portFile, encoding: .utf8) }
         guard let port else { throw TestFailure("the webhook receiver did not start") }
         url = "http://127.0.0.1:\(port)"
     }
