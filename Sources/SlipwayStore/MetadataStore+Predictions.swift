@@ -15,3 +15,10 @@ public protocol PredictionStore: Sendable {
     /// Records of an endpoint in log order, optionally since a time, after a page token, at most `limit` (1…10,000).
     func predictions(endpoint: String, since: Date?, limit: Int, pageToken: String?) async throws -> Page<PredictionRecord>
 }
+
+/// A prediction store that can append on the calling thread. The gateway's prediction log writes from a thread
+/// of its own and uses this when the store offers it, which spares each batch two hand-offs between threads.
+public protocol SynchronousPredictionAppending: PredictionStore {
+    /// ``PredictionStore/appendPredictions(_:)`` on the calling thread; may block it for the write.
+    func appendPredictionsNow(_ records: [PredictionRecord]) throws
+}

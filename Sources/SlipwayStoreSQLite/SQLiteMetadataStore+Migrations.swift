@@ -15,6 +15,9 @@ extension SQLiteMetadataStore {
         }
         migrator.registerMigration("v4") { db in try db.execute(sql: schemaV4) }
         migrator.registerMigration("v5") { db in try db.execute(sql: schemaV5) }
+        // The prediction log moved to segment files (`PredictionSegments`); the store moves a v3–v5 table's rows
+        // there before this runs (`movePredictionsToSegments`).
+        migrator.registerMigration("v6") { db in try db.execute(sql: "DROP TABLE predictions") }
         return migrator
     }
 

@@ -17,6 +17,8 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// The path of the database file.
     public let path: String
     let pool: DatabasePool
+    /// The prediction log, in the folder `<path>-predictions` beside the database.
+    let predictionLog: PredictionSegments
 
     /// Opens (or creates) the database at `path`, creating its parent folder, and applies pending migrations.
     ///
@@ -46,25 +48,39 @@ public final class SQLiteMetadataStore: MetadataStore {
             throw StoreError(
                 .unavailable, "cannot open the metadata database '\(path)': \(Self.describe(error)); check that the file is readable and writable")
         }
+        let migrator = Self.migrator
         do {
-            let migrator = Self.migrator
+            // Whether the file is a database of a version this one can open, before anything is written beside it.
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {
                 throw StoreError(
                     .unavailable, "the metadata database '\(path)' was written by a newer version of Slipway; upgrade Slipway to open it"
                 )
             }
+        } catch {
+            throw Self.openingError(error, path: path)
+        }
+        predictionLog = try PredictionSegments(folder: path + "-predictions")
+        do {
             if let lastMigration {
                 try migrator.migrate(pool, upTo: lastMigration)
             } else {
+                try movePredictionsToSegments()
                 try migrator.migrate(pool)
             }
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            throw Self.notADatabase(path)
         } catch {
-            throw StoreError(.internal, "cannot update the metadata database '\(path)' to the current schema: \(Self.describe(error))")
+            throw Self.openingError(error, path: path)
+        }
+    }
+
+    private static func openingError(_ error: any Error, path: String) -> any Error {
+        switch error {
+        case let error as StoreError:
+            return error
+        case let error as DatabaseError where error.resultCode == .SQLITE_NOTADB:
+            return notADatabase(path)
+        default:
+            return StoreError(.internal, "cannot update the metadata database '\(path)' to the current schema: \(describe(error))")
         }
     }
 

@@ -61,7 +61,7 @@ struct SQLiteMetadataStoreTests {
             versionBefore = try await old.version(model: "churn", version: 1)
         }
         let store = try SQLiteMetadataStore(path: database.path)
-        #expect(try await store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
+        #expect(try await store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
         #expect(try await store.auditEvents(model: nil, limit: 1000, beforeId: nil) == auditBefore)
         #expect(try await store.version(model: "churn", version: 1) == versionBefore)
         let model = try #require(try await store.model(named: "churn"))
@@ -88,7 +88,7 @@ struct SQLiteMetadataStoreTests {
 
         // Reopening applies nothing again.
         let reopened = try SQLiteMetadataStore(path: database.path)
-        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
+        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
         #expect(try await reopened.endpoint(named: "churn-api") == endpoint)
     }
 
@@ -102,7 +102,7 @@ struct SQLiteMetadataStoreTests {
             _ = try await store.setAlias(model: "iris", alias: "production", version: 1, immutable: false, reason: "first", actor: "alice")
         }
         let reopened = try SQLiteMetadataStore(path: database.path)
-        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
+        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
         let model = try #require(try await reopened.model(named: "iris"))
         #expect(model.tags == ["team": "vision"])
         #expect(model.aliases == ["production": 1])

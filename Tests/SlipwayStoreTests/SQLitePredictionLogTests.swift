@@ -13,29 +13,6 @@ struct SQLitePredictionLogTests {
         try await body(try SQLiteMetadataStore(path: folder.appendingPathComponent("metadata.sqlite").path))
     }
 
-    @Test("feedback finds its request on the request index, and pages walk the log in id order without sorting it")
-    func queryPlans() async throws {
-        try await withStore { store in
-            let records = (0..<2_000).map { index in
-                PredictionRecord(
-                    requestId: "req-\(index)", timestamp: Timestamp.date(millis: 1_790_000_000_000 + Int64(index)),
-                    endpoint: index.isMultiple(of: 2) ? "churn-api" : "fraud-api", variant: "stable", modelVersion: "churn@1", latencyMs: 1,
-                    status: 200)
-            }
-            try await store.appendPredictions(records)
-            let plans = try await store.predictionQueryPlans()
-            let feedback = try #require(plans["feedback"])
-            #expect(feedback.contains("predictions_request"), "feedback lookup: \(feedback)")
-            for name in ["page", "windowPage"] {
-                let plan = try #require(plans[name])
-                #expect(plan.contains("predictions_endpoint_id"), "\(name): \(plan)")
-                #expect(!plan.contains("TEMP B-TREE"), "\(name) sorts: \(plan)")
-            }
-            let window = try #require(plans["window"])
-            #expect(window.contains("predictions_endpoint_ts"), "window start: \(window)")
-        }
-    }
-
     @Test("a window's pages and a feedback lookup read the same records in a large log as in a small one")
     func windowOverLargeLog() async throws {
         try await withStore { store in

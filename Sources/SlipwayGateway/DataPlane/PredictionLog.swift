@@ -1,15 +1,22 @@
 public import Logging
+#if os(Linux)
+import CSlipwayLinux
+#endif
+import Dispatch
+import Foundation
 import NIOCore
 public import SlipwayCore
 public import SlipwayStore
 import Synchronization
 
 /// The gateway's prediction log: buffers the records the data plane hands it and appends them to a
-/// ``PredictionStore`` in batches, from one background task.
+/// ``PredictionStore`` in batches, from a thread of its own.
 ///
 /// ``record(_:)`` never blocks an event loop: it appends to a bounded, lock-protected buffer (records
 /// beyond ``capacity`` are dropped and counted in ``dropped``, `slipway_prediction_log_dropped_total`).
-/// The writer appends a batch every ``interval`` or as soon as ``batchSize`` records wait. When the
+/// The writer appends a batch every ``interval`` or as soon as ``batchSize`` records wait. It runs on a
+/// thread of its own and appends on it when the store can (``SynchronousPredictionAppending``): a batch
+/// then costs one wake-up of one thread, not a task, a timer and a hand-off to the store's queue. When the
 /// store fails it keeps the batch, logs the error and tries again with a growing pause; a batch written
 /// twice is harmless because the store skips records it already has. ``close()`` writes everything that
 /// is left, so stop the gateway first and close the log after it:
@@ -30,8 +37,11 @@ public final class PredictionLog: PredictionSink {
     public let interval: Duration
 
     private let store: any PredictionStore
+    private let synchronousStore: (any SynchronousPredictionAppending)?
     private let logger: Logger
     private let state: Mutex<State>
+    /// Signalled to wake the writer while it waits (see ``ring()``).
+    private let wake = DispatchSemaphore(value: 0)
 
     /// A record waiting to be written, with the bytes its features are the SHA-256 of when the hash is
     /// still to be computed (off the event loops, by the writer).
@@ -44,10 +54,12 @@ public final class PredictionLog: PredictionSink {
         var buffer = CircularBuffer<Entry>()
         var dropped = 0
         var closing = false
-        /// Set when the writer was called while it was not waiting.
+        /// Set when the writer was called while it was not waiting: its next wait returns at once.
         var rung = false
-        var waiter: CheckedContinuation<Void, Never>?
-        var writer: Task<Void, Never>?
+        /// Whether the writer waits on ``PredictionLog/wake``.
+        var waiting = false
+        var finished = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Starts the writer.
@@ -55,23 +67,29 @@ public final class PredictionLog: PredictionSink {
     /// - Parameters:
     ///   - store: where records are appended.
     ///   - capacity: the most records held in memory while the store is slow or down (default 100,000).
-    ///   - batchSize: the most records per transaction (default 128: two of the store's 64-row inserts). Small
-    ///     batches keep the writer's bursts of CPU short, so it delays the gateway's threads less on a busy
-    ///     machine; larger ones cost little less per record.
+    ///   - batchSize: the most records per append (default 128). Small batches keep the writer's bursts of CPU
+    ///     short, so it delays the gateway's threads less on a busy machine; larger ones cost little less per record.
     ///   - interval: the longest a record waits before its batch is written (default 100 ms).
     public init(
         store: any PredictionStore, logger: Logger, capacity: Int = 100_000, batchSize: Int = 128, interval: Duration = .milliseconds(100)
     ) {
         self.store = store
+        self.synchronousStore = store as? any SynchronousPredictionAppending
         self.logger = logger
         self.capacity = max(capacity, 1)
         self.batchSize = max(batchSize, 1)
         self.interval = interval
         self.state = Mutex(State())
-        // The one task the log owns: it runs until close(), which awaits it. It is not a Service of the
+        // The one thread the log owns: it runs until close(), which waits for it. It is not a Service of the
         // server's group because it has to outlive the gateway, which stops after the group returns.
-        let writer = Task { [self] in await write() }
-        state.withLock { $0.writer = writer }
+        let writer = Thread { [self] in
+            #if os(Linux)
+            // Named for `top -H` and `/proc`: a thread started from a pool thread would otherwise carry that one's name.
+            CSlipwayNameThread("slipway-predlog")
+            #endif
+            write()
+        }
+        writer.start()
     }
 
     /// Takes one record; drops it (and counts it) when the buffer is full or the log is closed.
@@ -105,21 +123,25 @@ public final class PredictionLog: PredictionSink {
     /// Writes every record taken so far and stops the writer. Records offered afterwards are dropped.
     /// Waits while the store fails, but gives up (and counts the records as dropped) after a few attempts.
     public func close() async {
-        let writer = state.withLock { state in
-            state.closing = true
-            return state.writer
-        }
+        state.withLock { $0.closing = true }
         ring()
-        await writer?.value
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finished = state.withLock { state -> Bool in
+                if state.finished { return true }
+                state.closeWaiters.append(continuation)
+                return false
+            }
+            if finished { continuation.resume() }
+        }
     }
 
     // MARK: The writer
 
-    private func write() async {
+    private func write() {
         var failures = 0
         // Nothing is waiting yet: the first batch starts like every other, when it is full, the interval is over or
         // the log closes.
-        await pause(for: interval, wakeOnRing: true)
+        pause(for: interval)
         while true {
             // The records are moved out of the buffer as they are; features still to hash are hashed in place
             // afterwards, outside the lock.
@@ -144,7 +166,7 @@ public final class PredictionLog: PredictionSink {
             }
             if !records.isEmpty {
                 do {
-                    try await store.appendPredictions(records)
+                    try appendNow(records)
                     if failures > 0 {
                         logger.notice("the prediction log writes again", metadata: ["slipway.failures": "\(failures)"])
                     }
@@ -169,57 +191,88 @@ public final class PredictionLog: PredictionSink {
                         }
                         logger.error(
                             "the prediction log is closing and the store still fails; records lost", metadata: ["slipway.records": "\(lost)"])
-                        return
+                        break
                     }
-                    await pause(for: .milliseconds(min(100 << min(failures, 6), 5_000)), wakeOnRing: false)
+                    Thread.sleep(forTimeInterval: Double(min(100 << min(failures, 6), 5_000)) / 1_000)
                     continue
                 }
             }
             let waiting = state.withLock { $0.buffer.count }
-            if closing && waiting == 0 { return }
+            if closing && waiting == 0 { break }
             if waiting >= batchSize || (closing && waiting > 0) { continue }
-            await pause(for: interval, wakeOnRing: true)
+            pause(for: interval)
+        }
+        let waiters = state.withLock { state in
+            state.finished = true
+            defer { state.closeWaiters = [] }
+            return state.closeWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Appends on this thread: directly when the store can, otherwise through its asynchronous append, waited for.
+    private func appendNow(_ records: [PredictionRecord]) throws {
+        if let synchronousStore {
+            try synchronousStore.appendPredictionsNow(records)
+            return
+        }
+        let outcome = Outcome()
+        let store = self.store
+        Task {
+            do {
+                try await store.appendPredictions(records)
+                outcome.set(.success(()))
+            } catch {
+                outcome.set(.failure(error))
+            }
+        }
+        try outcome.wait()
+    }
+
+    /// The result of an asynchronous append, waited for by the writer's thread.
+    private final class Outcome: Sendable {
+        private let result = Mutex<Result<Void, any Error>?>(nil)
+        private let done = DispatchSemaphore(value: 0)
+
+        func set(_ value: Result<Void, any Error>) {
+            result.withLock { $0 = value }
+            done.signal()
+        }
+
+        func wait() throws {
+            done.wait()
+            try result.withLock { $0 }?.get()
         }
     }
 
     /// Waits for `duration`, or until ``record(_:)`` fills a batch or ``close()`` is called.
-    private func pause(for duration: Duration, wakeOnRing: Bool) async {
-        guard wakeOnRing else {
-            try? await Task.sleep(for: duration)
-            return
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                do {
-                    try await Task.sleep(for: duration)
-                    ring()
-                } catch {}
+    private func pause(for duration: Duration) {
+        let now = state.withLock { state -> Bool in
+            if state.rung || state.closing {
+                state.rung = false
+                return true
             }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.rung || state.closing {
-                        state.rung = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-            group.cancelAll()
+            state.waiting = true
+            return false
         }
+        guard !now else { return }
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let total = nanoseconds.overflow ? Int64.max : nanoseconds.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+        _ = wake.wait(timeout: .now() + .nanoseconds(Int(clamping: max(total, 0))))
+        state.withLock { $0.waiting = false }
     }
 
     /// Wakes the writer if it waits; otherwise makes its next wait return at once.
     private func ring() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
+        let signal = state.withLock { state -> Bool in
+            guard state.waiting else {
                 state.rung = true
-                return nil
+                return false
             }
-            state.waiter = nil
-            return waiter
+            state.waiting = false
+            return true
         }
-        waiter?.resume()
+        if signal { wake.signal() }
     }
 }
