@@ -295,6 +295,12 @@ extension SegmentFormat {
         var endpoint: UnsafeRawBufferPointer
         var requestId: UnsafeRawBufferPointer
         var variant: UnsafeRawBufferPointer
+
+        /// Whether both are the same record as far as the log is concerned: endpoint, request id, kind and variant.
+        func isSameRecord(as other: Key) -> Bool {
+            kind == other.kind && SegmentFormat.equal(requestId, other.requestId) && SegmentFormat.equal(endpoint, other.endpoint)
+                && SegmentFormat.equal(variant, other.variant)
+        }
     }
 
     static func key(_ body: UnsafeRawBufferPointer) throws -> Key {
@@ -307,6 +313,14 @@ extension SegmentFormat {
         let requestId = try reader.textBytes()
         let variant = try reader.textBytes()
         return Key(time: time, kind: kind, endpoint: endpoint, requestId: requestId, variant: variant)
+    }
+
+    static func equal(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Bool {
+        first.count == second.count && (first.count == 0 || memcmp(first.baseAddress!, second.baseAddress!, first.count) == 0)
+    }
+
+    static func equal(_ bytes: UnsafeRawBufferPointer, _ array: [UInt8]) -> Bool {
+        array.withUnsafeBytes { equal(bytes, $0) }
     }
 
     static func equal(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {

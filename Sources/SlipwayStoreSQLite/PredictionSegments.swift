@@ -124,14 +124,20 @@ package final class PredictionSegments: Sendable {
             latestWithHash.reserveCapacity(records)
         }
 
-        mutating func add(offset: Int, hash: UInt64, time: Int64, endpoint: @autoclosure () -> String, endpointIsNew: Bool) {
+        /// The endpoint of the record added last, so that a run of one endpoint's records adds it to ``endpoints`` once.
+        var lastEndpoint: [UInt8] = []
+
+        mutating func add(offset: Int, hash: UInt64, time: Int64, endpoint: UnsafeRawBufferPointer) {
             let record = UInt32(offsets.count)
             offsets.append(UInt32(offset))
             hashes.append(hash)
             previous.append(latestWithHash.updateValue(record, forKey: hash) ?? .max)
             earliest = min(earliest, time)
             latest = max(latest, time)
-            if endpointIsNew { endpoints.insert(endpoint()) }
+            if !SegmentFormat.equal(endpoint, lastEndpoint) {
+                lastEndpoint = Array(endpoint)
+                endpoints.insert(String(decoding: endpoint, as: UTF8.self))
+            }
         }
     }
 
@@ -235,11 +241,8 @@ package final class PredictionSegments: Sendable {
 
     // MARK: Appending
 
+    /// A record of the batch being written.
     private struct Pending {
-        var endpoint: String
-        var requestId: String
-        var kind: UInt8
-        var variant: String
         /// Where the record's length is, from the start of the batch's bytes.
         var offset: Int
         var hash: UInt64
@@ -257,26 +260,28 @@ package final class PredictionSegments: Sendable {
         var previousPending: [Int] = []
         previousPending.reserveCapacity(records.count)
         for record in records {
-            let endpoint = SQLiteMetadataStore.storable(record.endpoint)
-            let requestId = SQLiteMetadataStore.storable(record.requestId)
-            let variant = SQLiteMetadataStore.storable(record.variant)
-            let kind: UInt8 = record.kind == .primary ? 0 : 1
-            let hash = SegmentFormat.keyHash(endpoint: endpoint, requestId: requestId)
-            let time = Timestamp.millis(record.timestamp)
-            var earlier = latestPending[hash] ?? -1
-            while earlier >= 0 {
-                let other = pending[earlier]
-                if other.kind == kind && other.endpoint == endpoint && other.requestId == requestId && other.variant == variant { break }
-                earlier = previousPending[earlier]
+            // The record is encoded first and its key read back from its bytes, which are what is stored (NUL made
+            // U+FFFD): so the hash and the comparisons are those a later lookup makes.
+            let start = writer.bytes.count
+            SegmentFormat.encode(record, into: &writer)
+            let (hash, time, duplicate) = try writer.bytes.withUnsafeBytes { bytes -> (UInt64, Int64, Bool) in
+                let key = try SegmentFormat.key(UnsafeRawBufferPointer(rebasing: bytes[(start + SegmentFormat.recordHeader)...]))
+                let hash = SegmentFormat.keyHash(endpoint: key.endpoint, requestId: key.requestId)
+                var earlier = latestPending[hash] ?? -1
+                while earlier >= 0 {
+                    let other = try SegmentFormat.key(
+                        UnsafeRawBufferPointer(rebasing: bytes[(pending[earlier].offset + SegmentFormat.recordHeader)...]))
+                    if other.isSameRecord(as: key) { return (hash, key.time, true) }
+                    earlier = previousPending[earlier]
+                }
+                return (hash, key.time, try Self.isLogged(key, hash: hash, in: state))
             }
-            if earlier >= 0 { continue }
-            if try Self.isLogged(hash: hash, endpoint: endpoint, requestId: requestId, kind: kind, variant: variant, time: time, in: state) {
+            if duplicate {
+                writer.bytes.removeSubrange(start...)
                 continue
             }
             previousPending.append(latestPending.updateValue(pending.count, forKey: hash) ?? -1)
-            pending.append(
-                Pending(endpoint: endpoint, requestId: requestId, kind: kind, variant: variant, offset: writer.bytes.count, hash: hash, time: time))
-            SegmentFormat.encode(record, into: &writer)
+            pending.append(Pending(offset: start, hash: hash, time: time))
         }
         guard !pending.isEmpty else { return }
         let payloadLength = writer.bytes.count - SegmentFormat.frameHeader
@@ -295,36 +300,30 @@ package final class PredictionSegments: Sendable {
         }
         let start = state.active.length
         try Self.write(writer.bytes, to: state.active.descriptor, at: start, path: state.active.path)
-        var lastEndpoint: String?
-        for record in pending {
-            let isNew = record.endpoint != lastEndpoint
-            state.active.add(offset: start + record.offset, hash: record.hash, time: record.time, endpoint: record.endpoint, endpointIsNew: isNew)
-            lastEndpoint = record.endpoint
+        try writer.bytes.withUnsafeBytes { bytes in
+            for record in pending {
+                let key = try SegmentFormat.key(UnsafeRawBufferPointer(rebasing: bytes[(record.offset + SegmentFormat.recordHeader)...]))
+                state.active.add(offset: start + record.offset, hash: record.hash, time: record.time, endpoint: key.endpoint)
+            }
         }
         state.active.length = start + writer.bytes.count
         if state.active.length >= segmentBytes { try seal(&state) }
     }
 
     /// Whether a record with this key is in the log already.
-    private static func isLogged(
-        hash: UInt64, endpoint: String, requestId: String, kind: UInt8, variant: String, time: Int64, in state: State
-    ) throws -> Bool {
-        func matches(_ body: UnsafeRawBufferPointer) throws -> Bool {
-            let key = try SegmentFormat.key(body)
-            return key.kind == kind && SegmentFormat.equal(key.requestId, requestId) && SegmentFormat.equal(key.endpoint, endpoint)
-                && SegmentFormat.equal(key.variant, variant)
-        }
+    private static func isLogged(_ key: SegmentFormat.Key, hash: UInt64, in state: State) throws -> Bool {
         var candidate = state.active.latestWithHash[hash] ?? .max
         while candidate != .max {
             let body = try readRecord(state.active.descriptor, at: Int(state.active.offsets[Int(candidate)]), path: state.active.path)
-            if try body.withUnsafeBytes(matches) { return true }
+            if try body.withUnsafeBytes({ try SegmentFormat.key($0).isSameRecord(as: key) }) { return true }
             candidate = state.active.previous[Int(candidate)]
         }
-        for segment in state.sealed.reversed() where segment.earliest <= time && time <= segment.latest {
+        for segment in state.sealed.reversed() where segment.earliest <= key.time && key.time <= segment.latest {
             let records = segment.records(withHash: hash)
             guard !records.isEmpty else { continue }
             let file = try MappedFile(path: segment.path)
-            for record in records where try matches(try recordBody(file.bytes, at: segment.offset(record), path: segment.path)) {
+            for record in records
+            where try Self.key(try recordBody(file.bytes, at: segment.offset(record), path: segment.path), path: segment.path).isSameRecord(as: key) {
                 return true
             }
         }
@@ -685,7 +684,6 @@ package final class PredictionSegments: Sendable {
         let bytes = try read(active.descriptor, count: size - active.length, at: active.length, path: active.path)
         let start = active.length
         var sealed = false
-        var lastEndpoint: [UInt8] = []
         bytes.withUnsafeBytes { bytes in
             var at = 0
             frames: while bytes.count - at >= SegmentFormat.frameHeader {
@@ -714,11 +712,9 @@ package final class PredictionSegments: Sendable {
                 }
                 guard reader.remaining == 0 else { break }
                 for record in records {
-                    let isNew = !record.endpoint.elementsEqual(lastEndpoint)
-                    if isNew { lastEndpoint = Array(record.endpoint) }
                     active.add(
                         offset: start + at + SegmentFormat.frameHeader + record.offset, hash: record.hash, time: record.time,
-                        endpoint: String(decoding: record.endpoint, as: UTF8.self), endpointIsNew: isNew)
+                        endpoint: record.endpoint)
                 }
                 at += SegmentFormat.frameHeader + length
             }

@@ -87,23 +87,108 @@ import Glibc
         return (response.headers.first(name: "X-Request-Id"), Int(response.status.code), response.headers.first(name: "X-Slipway-Model-Version"))
     }
 
+    /// Registers `cancer@1`, creates endpoint `cancer-api` (full feature logging) serving it from `modelURL`, and returns
+    /// the gateway's URL.
+    static func deployCancer(on server: ServerProcess, modelURL: String) async throws -> String {
+        let admin = server.adminToken
+        #expect(try await server.call(.POST, "/api/v1/models", token: admin, json: #"{"name": "cancer"}"#).status == 201)
+        #expect(
+            try await server.call(
+                .POST, "/api/v1/models/cancer/versions", token: admin, json: #"{"description": "logistic", "source": "file:///models/cancer"}"#
+            ).status == 201)
+        let created = try await server.call(.POST, "/api/v1/endpoints", token: admin, json: #"{"name": "cancer-api", "featureLogging": "full"}"#)
+        #expect(created.status == 201, "\(created.text)")
+        let deployed = try await server.call(
+            .PUT, "/api/v1/endpoints/cancer-api/deployments/stable", token: admin,
+            json: #"{"model": "cancer@1", "backend": {"kind": "url", "url": "\#(modelURL)/v2/models/cancer"}}"#)
+        #expect(deployed.status == 200, "\(deployed.text)")
+        return try gatewayURL(of: server)
+    }
+
+    /// Every record of `cancer-api` in the store, by request id, checking that no request is logged twice.
+    static func logged(in store: SQLiteMetadataStore) async throws -> [String: PredictionRecord] {
+        var logged: [String: PredictionRecord] = [:]
+        var token: String?
+        repeat {
+            let page = try await store.predictions(endpoint: "cancer-api", since: nil, limit: 1_000, pageToken: token)
+            for record in page.items {
+                #expect(logged[record.requestId] == nil, "request \(record.requestId) is logged twice")
+                logged[record.requestId] = record
+            }
+            token = page.nextPageToken
+        } while token != nil
+        return logged
+    }
+
+    @Test func killingTheServerKeepsEveryWrittenRecordAndTheLogOpensWhole() async throws {
+        try await withModelServer { modelURL, rows in
+            let server = try await ServerProcess(label: "prediction-log-kill")
+            defer { server.cleanUp() }
+            let gateway = try await Self.deployCancer(on: server, modelURL: modelURL)
+            let path = server.dataDir.appendingPathComponent("metadata.sqlite").path
+
+            // Some answers, then wait (reading the running server's log from this process) until the log has them all.
+            var first: Set<String> = []
+            for i in 0..<100 {
+                let (id, status, _) = try await Self.infer(gateway, row: rows[i % rows.count], user: "early-\(i)")
+                #expect(status == 200)
+                if let id { first.insert(id) }
+            }
+            let reader = try SQLiteMetadataStore(path: path)
+            let deadline = ContinuousClock.now + .seconds(90)
+            var seen = try await Self.logged(in: reader)
+            while !first.isSubset(of: seen.keys), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                seen = try await Self.logged(in: reader)
+            }
+            #expect(first.isSubset(of: seen.keys), "\(first.subtracting(seen.keys).count) of 100 answered requests never reached the log")
+
+            // Load from four clients; SIGKILL while requests are in flight and the log is writing.
+            let pid = server.process.processIdentifier
+            let answered = NIOLockedValueBox<Set<String>>([])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        for i in 0..<5_000 {
+                            guard
+                                let (id, _, _) = try? await Self.infer(
+                                    gateway, row: rows[(worker * 31 + i) % rows.count], user: "late-\(worker)-\(i)", timeout: .seconds(3))
+                            else { return }
+                            guard let id else { continue }
+                            if answered.withLockedValue({ $0.insert(id); return $0.count }) == 300 { kill(pid, SIGKILL) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(await server.stop() == SIGKILL, "the server was killed, not stopped")
+
+            // The log opens whole: every record written before the kill is there once, and nothing it holds was made up.
+            let store = try SQLiteMetadataStore(path: path)
+            let logged = try await Self.logged(in: store)
+            #expect(first.isSubset(of: logged.keys))
+            // Requests in flight at the kill (at most one per client) may be logged without their answer reaching the client.
+            let late = answered.withLockedValue { $0 }
+            #expect(logged.count <= first.count + late.count + 4, "the log holds requests nobody sent")
+            for record in logged.values {
+                #expect(record.endpoint == "cancer-api" && record.variant == "stable" && record.modelVersion == "cancer@1")
+                #expect(record.features?.hasPrefix(#"[{"name":"features""#) == true, "a record reads back whole")
+            }
+            // And it takes new records after the ones that survived.
+            let extra = PredictionRecord(
+                requestId: "after-the-kill", timestamp: Timestamp.now(), endpoint: "cancer-api", variant: "stable", modelVersion: "cancer@1",
+                latencyMs: 1, status: 200)
+            try await store.appendPredictions([extra])
+            #expect(try await Self.logged(in: store)["after-the-kill"] == extra)
+        }
+    }
+
     @Test func everyRequestAnsweredBeforeAGracefulShutdownIsInTheLog() async throws {
         try await withModelServer { modelURL, rows in
             let server = try await ServerProcess(label: "prediction-log")
             defer { server.cleanUp() }
             let admin = server.adminToken
-            #expect(try await server.call(.POST, "/api/v1/models", token: admin, json: #"{"name": "cancer"}"#).status == 201)
-            #expect(
-                try await server.call(
-                    .POST, "/api/v1/models/cancer/versions", token: admin, json: #"{"description": "logistic", "source": "file:///models/cancer"}"#
-                ).status == 201)
-            let created = try await server.call(.POST, "/api/v1/endpoints", token: admin, json: #"{"name": "cancer-api", "featureLogging": "full"}"#)
-            #expect(created.status == 201, "\(created.text)")
-            let deployed = try await server.call(
-                .PUT, "/api/v1/endpoints/cancer-api/deployments/stable", token: admin,
-                json: #"{"model": "cancer@1", "backend": {"kind": "url", "url": "\#(modelURL)/v2/models/cancer"}}"#)
-            #expect(deployed.status == 200, "\(deployed.text)")
-            let gateway = try Self.gatewayURL(of: server)
+            let gateway = try await Self.deployCancer(on: server, modelURL: modelURL)
 
             let answered = NIOLockedValueBox<[String: Answered]>([:])
             // A few requests one after the other, then the live metrics as the API shows them.
@@ -150,13 +235,7 @@ import Glibc
             let sent = answered.withLockedValue { $0 }
             #expect(sent.count >= 210)
             let store = try SQLiteMetadataStore(path: server.dataDir.appendingPathComponent("metadata.sqlite").path)
-            var logged: [String: PredictionRecord] = [:]
-            var token: String?
-            repeat {
-                let page = try await store.predictions(endpoint: "cancer-api", since: nil, limit: 1_000, pageToken: token)
-                for record in page.items { logged[record.requestId] = record }
-                token = page.nextPageToken
-            } while token != nil
+            let logged = try await Self.logged(in: store)
             let missing = sent.keys.filter { logged[$0] == nil }
             #expect(missing.isEmpty, "\(missing.count) of \(sent.count) answered requests are not in the log")
             for (id, answer) in sent {
