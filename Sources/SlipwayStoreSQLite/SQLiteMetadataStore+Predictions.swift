@@ -44,17 +44,33 @@ extension SQLiteMetadataStore: SynchronousPredictionAppending {
     /// Moves the rows of the prediction table that migrations `v3`–`v5` kept to the segment files, in log order, before
     /// migration `v6` drops the table. A move a crash cut short is finished when the store opens next: records already
     /// moved are skipped.
+    ///
+    /// A large table takes a while (a few seconds per million records), so the move says so on standard error.
     func movePredictionsToSegments() throws {
         guard try pool.read({ db in try db.tableExists("predictions") }) else { return }
+        let total = try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions") } ?? 0
+        guard total > 0 else { return }
+        let announce = total >= 100_000
+        if announce {
+            Self.say("moving \(total) prediction records from '\(path)' to '\(predictionLog.folder)' (once, for this version of Slipway)…")
+        }
         var after: Int64 = 0
+        var moved = 0
         while true {
             let rows = try pool.read { db in
                 try Row.fetchAll(db, sql: "\(Self.predictionColumns) WHERE id > ? ORDER BY id LIMIT 10000", arguments: [after])
             }
-            guard let last = rows.last else { return }
+            guard let last = rows.last else { break }
             try predictionLog.appendNow(rows.map(Self.prediction))
             after = last["id"]
+            moved += rows.count
+            if announce && moved % 1_000_000 < rows.count { Self.say("  \(moved) of \(total) moved") }
         }
+        if announce { Self.say("moved \(moved) prediction records") }
+    }
+
+    private static func say(_ line: String) {
+        FileHandle.standardError.write(Data(("slipway: " + line + "\n").utf8))
     }
 
     /// Writes records into the prediction table of a database opened with the schema up to `v3`–`v5`, as those
