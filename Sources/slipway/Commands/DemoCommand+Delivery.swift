@@ -12,6 +12,7 @@ import SlipwayRollout
 import SlipwayServer
 import SlipwayStats
 import SlipwayStore
+import SlipwayStoreSQLite
 
 /// The delivery half of the demo: train two built-in models, register them, serve each with the
 /// built-in model server, put the gateway in front, split traffic with sticky users, grow the canary,
@@ -188,6 +189,9 @@ extension DemoCommand {
                 attached += 1
             }
             say("prediction log: \(logged) answers recorded (variant, model version, hashed features, prediction, confidence, latency); ground truth attached to \(attached)")
+            if let store = services.metadata as? SQLiteMetadataStore {
+                say("  kept in checksummed segment files, appended once per batch: \(store.path)-predictions/")
+            }
             let window = gateway.gateway.metrics.window(endpoint: "tumor", seconds: 600)
             for (variant, stats) in window.sorted(by: { $0.key > $1.key }) {
                 let classes = stats.predictions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
