@@ -109,8 +109,6 @@ extension SQLiteMetadataStore: SynchronousPredictionAppending {
         return hasNUL ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 
-    static func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
-
     static let predictionColumns = """
         SELECT id, endpoint, request_id, kind, variant, ts, model_version, sticky_key, features, prediction, confidence, latency_ms,
             status, ground_truth, outcome, feedback_at, feedback_by FROM predictions
