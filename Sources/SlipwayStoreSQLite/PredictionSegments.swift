@@ -17,8 +17,8 @@ import Darwin
 /// number (its place in the log, which page tokens hold), and a hash of its (endpoint, request id) finds its
 /// request for feedback and for skipping a record written twice.
 ///
-/// - The last segment is the active one. Its index lives in memory and is rebuilt from the file when the log
-///   opens. When it reaches ``segmentBytes`` it is sealed: a seal frame ends it, its index (offsets and sorted
+/// - The last segment is the active one. Its index lives in memory and is rebuilt from the file at the log's
+///   first operation. When it reaches ``segmentBytes`` it is sealed: a seal frame ends it, its index (offsets and sorted
 ///   hashes) is written to an `.index` file, and a new segment starts. An index file is derived data: a missing
 ///   or damaged one is built again from its segment.
 /// - A batch is written with one `pwrite` of checksummed frames. When the write fails the file is cut back to
@@ -38,7 +38,9 @@ package final class PredictionSegments: Sendable {
 
     private let lockDescriptor: Int32
     private let queue = DispatchQueue(label: "slipway.predictions")
-    private let state: Mutex<State>
+    /// Read from the files at the first operation, so that opening the store costs nothing for work that never
+    /// touches the log (an in-process CLI command), while reading a large active segment takes a fraction of a second.
+    private let state: Mutex<State?>
 
     /// A sealed segment: its file and its index, mapped.
     final class SealedSegment: Sendable {
@@ -154,7 +156,8 @@ package final class PredictionSegments: Sendable {
         var feedback: FeedbackFile
     }
 
-    /// Opens the log in `folder` (creating it), reads its segments and repairs a write a crash cut off.
+    /// Opens the log in `folder` (creating it and its lock file). Its segments are read, and a write a crash cut off is
+    /// repaired, at the first operation.
     ///
     /// - Parameter segmentBytes: the size at which a segment is sealed (default 64 MiB, at least 4 KiB).
     package init(folder: String, segmentBytes: Int = 64 << 20) throws {
@@ -168,20 +171,13 @@ package final class PredictionSegments: Sendable {
         let lockPath = folder + "/lock"
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Self.ioError("cannot open", lockPath) }
-        do {
-            try Self.lock(descriptor, path: lockPath)
-            defer { flock(descriptor, LOCK_UN) }
-            let loaded = try Self.load(folder: folder, segmentBytes: self.segmentBytes)
-            lockDescriptor = descriptor
-            state = Mutex(loaded)
-        } catch {
-            close(descriptor)
-            throw error
-        }
+        lockDescriptor = descriptor
+        state = Mutex(nil)
     }
 
     deinit {
         state.withLock { state in
+            guard let state else { return }
             close(state.active.descriptor)
             close(state.feedback.descriptor)
         }
@@ -214,7 +210,7 @@ package final class PredictionSegments: Sendable {
     }
 
     /// How many segments the log has, the active one included.
-    package var segmentCount: Int { state.withLock { $0.sealed.count + 1 } }
+    package var segmentCount: Int { state.withLock { ($0?.sealed.count ?? 0) + 1 } }
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (inout State) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -228,8 +224,12 @@ package final class PredictionSegments: Sendable {
         try state.withLock { state throws -> T in
             try Self.lock(lockDescriptor, path: folder + "/lock")
             defer { flock(lockDescriptor, LOCK_UN) }
-            try Self.catchUp(&state, folder: folder, segmentBytes: segmentBytes)
-            return try body(&state)
+            if state == nil {
+                state = try Self.load(folder: folder, segmentBytes: segmentBytes)
+            } else {
+                try Self.catchUp(&state!, folder: folder, segmentBytes: segmentBytes)
+            }
+            return try body(&state!)
         }
     }
 

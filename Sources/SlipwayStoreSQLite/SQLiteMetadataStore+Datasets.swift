@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 public import SlipwayCore
-public import SlipwayStore
+import SlipwayStore
 
 /// Registered datasets in the table of migration `v5`: one row per name and content digest.
 extension SQLiteMetadataStore {

@@ -126,8 +126,8 @@ struct PredictionSegmentsTests {
             torn += [UInt8](repeating: 0xAB, count: 40)
             try Self.append(torn, to: segment)
             let log = try PredictionSegments(folder: folder)
-            #expect(try Self.size(segment) == whole, "the torn frame is cut away when the log opens")
             #expect(try await Self.all(log) == first)
+            #expect(try Self.size(segment) == whole, "the torn frame is cut away when the log is first used")
             let second = (20..<30).map { Self.record($0) }
             try await log.append(second)
             #expect(try await Self.all(log) == first + second)
@@ -219,8 +219,8 @@ struct PredictionSegmentsTests {
                 try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + indexes[1]))
             }
             let log = try PredictionSegments(folder: folder, segmentBytes: 4_096)
-            #expect(FileManager.default.fileExists(atPath: folder + "/" + indexes[0]))
             #expect(try await Self.all(log).count == 201)
+            #expect(FileManager.default.fileExists(atPath: folder + "/" + indexes[0]))
             let label = Feedback(groundTruth: "x", receivedAt: Timestamp.now(), by: "c")
             #expect(try await log.attachFeedback(endpoint: "churn-api", requestId: "req-0", feedback: label).requestId == "req-0")
             try await log.append(Array(records[0..<10]))
@@ -261,7 +261,8 @@ struct PredictionSegmentsTests {
         try await withFolder { folder in
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try Data("hello, this is not a segment".utf8).write(to: URL(fileURLWithPath: folder + "/00000000000000000001.segment"))
-            let error = #expect(throws: StoreError.self) { _ = try PredictionSegments(folder: folder) }
+            let log = try PredictionSegments(folder: folder)
+            let error = await #expect(throws: StoreError.self) { _ = try await log.page(endpoint: "churn-api", since: nil, after: 0, limit: 10) }
             #expect(error?.kind == .unavailable)
             #expect(error?.message.contains("not a Slipway prediction log segment") == true)
             #expect(try String(contentsOfFile: folder + "/00000000000000000001.segment", encoding: .utf8) == "hello, this is not a segment")
