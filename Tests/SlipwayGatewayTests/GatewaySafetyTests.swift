@@ -177,10 +177,18 @@ import Testing
         let backend = try await TestBackend(name: "stable")
         let (gateway, port) = try await Self.gateway(backendPort: backend.port)
         let body = #"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]}"#
-        let client = try await RawClient(
-            port: port, sending: "POST /v2/models/churn/infer HTTP/1.1\r\nHost: gateway\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-        #expect(await client.closedByPeer())
-        #expect(client.text.hasPrefix("HTTP/1.1 200 OK\r\n") && client.text.contains("X-Slipway-Variant: stable"))
+        let request = "POST /v2/models/churn/infer HTTP/1.1\r\nHost: gateway\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        var client = try await RawClient(port: port, sending: request)
+        var closed = await client.closedByPeer()
+        // The gateway rightly closes a connection that sent nothing for the idle timeout (200 ms here), and a test
+        // process held up that long between connecting and sending looks exactly like that. Such a try is made again;
+        // one whose request reached the backend never is, so a gateway that closed a waiting client still fails.
+        for _ in 0..<4 where closed && client.text.isEmpty && backend.requests.isEmpty {
+            client = try await RawClient(port: port, sending: request)
+            closed = await client.closedByPeer()
+        }
+        #expect(closed)
+        #expect(client.text.hasPrefix("HTTP/1.1 200 OK\r\n") && client.text.contains("X-Slipway-Variant: stable"), "\(client.text)")
         await gateway.stop()
         await backend.stop()
     }
