@@ -108,7 +108,6 @@ struct ByteWriter {
     mutating func u64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func i64(_ value: Int64) { u64(UInt64(bitPattern: value)) }
     mutating func f64(_ value: Double) { u64(value.bitPattern) }
-    mutating func raw(_ buffer: UnsafeRawBufferPointer) { bytes.append(contentsOf: buffer) }
 
     /// A text as it is stored: its UTF-8 with NUL characters made U+FFFD, as the store keeps text everywhere.
     mutating func text(_ value: String) {
@@ -122,6 +121,21 @@ struct ByteWriter {
             return false
         }
         if !plain { text(SQLiteMetadataStore.storable(value)) }
+    }
+
+    /// A writer that starts with room for a segment frame's header, to be filled in by ``finishFrame(_:records:)``.
+    static func frame(capacity: Int = 0) -> ByteWriter {
+        var writer = ByteWriter(capacity: SegmentFormat.frameHeader + capacity)
+        writer.bytes.append(contentsOf: repeatElement(0, count: SegmentFormat.frameHeader))
+        return writer
+    }
+
+    /// Fills in the header of the frame ``frame(capacity:)`` started: magic, payload length, record count and checksum.
+    mutating func finishFrame(_ magic: UInt32, records: Int) {
+        setU32(magic, at: 0)
+        setU32(UInt32(bytes.count - SegmentFormat.frameHeader), at: 4)
+        setU32(UInt32(records), at: 8)
+        setU64(bytes.withUnsafeBytes { SegmentFormat.checksum(UnsafeRawBufferPointer(rebasing: $0[SegmentFormat.frameHeader...])) }, at: 16)
     }
 
     mutating func setU32(_ value: UInt32, at offset: Int) {
@@ -212,11 +226,7 @@ extension SegmentFormat {
         if record.features != nil { flags |= Flag.features }
         if record.prediction != nil { flags |= Flag.prediction }
         if let confidence = record.confidence, confidence.isFinite { flags |= Flag.confidence }
-        if let feedback = record.feedback {
-            flags |= Flag.feedback
-            if feedback.groundTruth != nil { flags |= Flag.groundTruth }
-            if let outcome = feedback.outcome, outcome.isFinite { flags |= Flag.outcome }
-        }
+        if let feedback = record.feedback { flags |= feedbackFlags(feedback) }
         writer.u8(flags)
         writer.u16(0)
         writer.text(record.endpoint)
@@ -325,8 +335,6 @@ extension SegmentFormat {
 
     static func equal(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { utf8 in
-            utf8.count == bytes.count && (utf8.count == 0 || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)
-        }
+        return text.withUTF8 { equal(bytes, UnsafeRawBufferPointer($0)) }
     }
 }

@@ -36,6 +36,7 @@ package final class PredictionSegments: Sendable {
     /// The size at which the active segment is sealed.
     package let segmentBytes: Int
 
+    private let lockPath: String
     private let lockDescriptor: Int32
     private let queue = DispatchQueue(label: "slipway.predictions")
     /// Read from the files at the first operation, so that opening the store costs nothing for work that never
@@ -144,6 +145,7 @@ package final class PredictionSegments: Sendable {
     }
 
     struct FeedbackFile {
+        var path: String
         var descriptor: Int32
         var length: Int
         /// The latest feedback per record sequence number.
@@ -168,7 +170,7 @@ package final class PredictionSegments: Sendable {
         } catch {
             throw StoreError(.unavailable, "cannot create the prediction log folder '\(folder)': \(error.localizedDescription)")
         }
-        let lockPath = folder + "/lock"
+        lockPath = folder + "/lock"
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Self.ioError("cannot open", lockPath) }
         lockDescriptor = descriptor
@@ -222,7 +224,7 @@ package final class PredictionSegments: Sendable {
 
     private func locked<T: Sendable>(_ body: (inout State) throws -> T) throws -> T {
         try state.withLock { state throws -> T in
-            try Self.lock(lockDescriptor, path: folder + "/lock")
+            try Self.lock(lockDescriptor, path: lockPath)
             defer { flock(lockDescriptor, LOCK_UN) }
             if state == nil {
                 state = try Self.load(folder: folder, segmentBytes: segmentBytes)
@@ -250,8 +252,7 @@ package final class PredictionSegments: Sendable {
     }
 
     private func append(_ records: [PredictionRecord], to state: inout State) throws {
-        var writer = ByteWriter(capacity: SegmentFormat.frameHeader + records.count * 256)
-        writer.bytes.append(contentsOf: repeatElement(0, count: SegmentFormat.frameHeader))
+        var writer = ByteWriter.frame(capacity: records.count * 256)
         var pending: [Pending] = []
         pending.reserveCapacity(records.count)
         // The batch's own records by hash: the latest with each hash, and per record the previous one with its hash.
@@ -288,11 +289,7 @@ package final class PredictionSegments: Sendable {
         guard payloadLength <= Int(UInt32.max) - SegmentFormat.frameHeader else {
             throw StoreError(.invalidArgument, "a batch of predictions must encode to less than 4 GiB, this one is \(payloadLength) bytes")
         }
-        writer.setU32(SegmentFormat.batchMagic, at: 0)
-        writer.setU32(UInt32(payloadLength), at: 4)
-        writer.setU32(UInt32(pending.count), at: 8)
-        let checksum = writer.bytes.withUnsafeBytes { SegmentFormat.checksum(UnsafeRawBufferPointer(rebasing: $0[SegmentFormat.frameHeader...])) }
-        writer.setU64(checksum, at: 16)
+        writer.finishFrame(SegmentFormat.batchMagic, records: pending.count)
 
         // Offsets in a segment are 32-bit: a segment that could not take the batch below 4 GiB is sealed first.
         if state.active.length + writer.bytes.count > Int(UInt32.max), state.active.count > 0 {
@@ -355,13 +352,16 @@ package final class PredictionSegments: Sendable {
             }
         }
         if found == nil {
+            // The chain runs from the latest record with the hash back to the first: the last match is the first in log order.
+            var first: (record: UInt32, body: [UInt8])?
             var candidate = state.active.latestWithHash[hash] ?? .max
             while candidate != .max {
                 let body = try Self.readRecord(state.active.descriptor, at: Int(state.active.offsets[Int(candidate)]), path: state.active.path)
-                if try body.withUnsafeBytes(isPrimary) {
-                    found = (state.active.base + UInt64(candidate), try body.withUnsafeBytes { try Self.decode($0, path: state.active.path) })
-                }
+                if try body.withUnsafeBytes(isPrimary) { first = (candidate, body) }
                 candidate = state.active.previous[Int(candidate)]
+            }
+            if let (record, body) = first {
+                found = (state.active.base + UInt64(record), try body.withUnsafeBytes { try Self.decode($0, path: state.active.path) })
             }
         }
         guard let (sequence, found) = found else {
@@ -384,15 +384,13 @@ package final class PredictionSegments: Sendable {
             var reader = ByteReader(bytes, at: SegmentFormat.feedbackFrameHeader + 9)
             return try SegmentFormat.decodeFeedback(&reader, flags: flags)
         }
-        try Self.write(writer.bytes, to: state.feedback.descriptor, at: state.feedback.length, path: feedbackPath)
+        try Self.write(writer.bytes, to: state.feedback.descriptor, at: state.feedback.length, path: state.feedback.path)
         state.feedback.length += writer.bytes.count
         state.feedback.entries[sequence] = stored
         var record = found
         record.feedback = stored
         return record
     }
-
-    private var feedbackPath: String { folder + "/feedback" }
 
     // MARK: Reading
 
@@ -445,18 +443,14 @@ package final class PredictionSegments: Sendable {
 
     private func seal(_ state: inout State) throws {
         let active = state.active
-        var frame = ByteWriter(capacity: SegmentFormat.frameHeader)
-        frame.u32(SegmentFormat.sealMagic)
-        frame.u32(0)
-        frame.u32(0)
-        frame.u32(0)
-        frame.u64(SegmentFormat.checksum(UnsafeRawBufferPointer(start: nil, count: 0)))
+        var frame = ByteWriter.frame()
+        frame.finishFrame(SegmentFormat.sealMagic, records: 0)
         try Self.write(frame.bytes, to: active.descriptor, at: active.length, path: active.path)
         let length = active.length + frame.bytes.count
         let sealed = try Self.writeIndex(
             base: active.base, offsets: active.offsets, hashes: active.hashes, earliest: active.earliest, latest: active.latest,
-            endpoints: active.endpoints, segmentLength: length, segmentPath: active.path, folder: folder)
-        let next = try Self.createSegment(base: active.base + UInt64(active.count), folder: folder, segmentBytes: segmentBytes)
+            endpoints: active.endpoints, segmentLength: length, segmentPath: active.path)
+        let next = try Self.openActive(base: active.base + UInt64(active.count), folder: folder, segmentBytes: segmentBytes)
         close(active.descriptor)
         state.sealed.append(sealed)
         state.active = next
@@ -469,29 +463,10 @@ package final class PredictionSegments: Sendable {
 
     static func indexPath(forSegment path: String) -> String { String(path.dropLast(".segment".count)) + ".index" }
 
-    private static func createSegment(base: UInt64, folder: String, segmentBytes: Int) throws -> Active {
-        let path = segmentPath(base, folder: folder)
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw ioError("cannot create", path) }
-        var header = ByteWriter(capacity: SegmentFormat.segmentHeader)
-        header.bytes.append(contentsOf: SegmentFormat.segmentMagic)
-        header.u64(base)
-        do {
-            guard ftruncate(descriptor, 0) == 0 else { throw ioError("cannot reset", path) }
-            try write(header.bytes, to: descriptor, at: 0, path: path)
-        } catch {
-            close(descriptor)
-            throw error
-        }
-        var active = Active(base: base, path: path, descriptor: descriptor, length: SegmentFormat.segmentHeader)
-        active.reserve(records: segmentBytes / 200)
-        return active
-    }
-
     /// Writes the index of a sealed segment (to a temporary file, then renamed into place) and maps it.
     private static func writeIndex(
         base: UInt64, offsets: [UInt32], hashes: [UInt64], earliest: Int64, latest: Int64, endpoints: Set<String>, segmentLength: Int,
-        segmentPath: String, folder: String
+        segmentPath: String
     ) throws -> SealedSegment {
         let count = offsets.count
         var writer = ByteWriter(capacity: 64 + count * 20)
@@ -535,7 +510,7 @@ package final class PredictionSegments: Sendable {
     }
 
     /// Maps the index of a sealed segment, or builds it again from the segment when it is missing or does not hold.
-    private static func openSealed(base: UInt64, path: String, folder: String) throws -> SealedSegment {
+    private static func openSealed(base: UInt64, path: String) throws -> SealedSegment {
         let indexPath = indexPath(forSegment: path)
         if let index = try? MappedFile(path: indexPath), let segment = readIndex(index, base: base, segmentPath: path) {
             return segment
@@ -547,7 +522,7 @@ package final class PredictionSegments: Sendable {
         let scan = try scanAppended(&active)
         return try writeIndex(
             base: base, offsets: active.offsets, hashes: active.hashes, earliest: active.earliest, latest: active.latest,
-            endpoints: active.endpoints, segmentLength: scan.end, segmentPath: path, folder: folder)
+            endpoints: active.endpoints, segmentLength: scan.end, segmentPath: path)
     }
 
     private static func readIndex(_ index: MappedFile, base: UInt64, segmentPath: String) -> SealedSegment? {
@@ -588,26 +563,16 @@ package final class PredictionSegments: Sendable {
         }.sorted()
         var sealed: [SealedSegment] = []
         for base in bases.dropLast() {
-            sealed.append(try openSealed(base: base, path: segmentPath(base, folder: folder), folder: folder))
+            sealed.append(try openSealed(base: base, path: segmentPath(base, folder: folder)))
         }
-        var active: Active
-        if let last = bases.last {
-            let path = segmentPath(last, folder: folder)
-            let descriptor = open(path, O_RDWR | O_CLOEXEC)
-            guard descriptor >= 0 else { throw ioError("cannot open", path) }
-            active = Active(base: last, path: path, descriptor: descriptor, length: 0)
-            active.reserve(records: segmentBytes / 200)
-            try checkHeader(&active)
-        } else {
-            active = try createSegment(base: 1, folder: folder, segmentBytes: segmentBytes)
-        }
+        let active = try openActive(base: bases.last ?? 1, folder: folder, segmentBytes: segmentBytes)
         let feedbackPath = folder + "/feedback"
         let feedbackDescriptor = open(feedbackPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard feedbackDescriptor >= 0 else {
             close(active.descriptor)
             throw ioError("cannot open", feedbackPath)
         }
-        var state = State(sealed: sealed, active: active, feedback: FeedbackFile(descriptor: feedbackDescriptor, length: 0))
+        var state = State(sealed: sealed, active: active, feedback: FeedbackFile(path: feedbackPath, descriptor: feedbackDescriptor, length: 0))
         do {
             try catchUp(&state, folder: folder, segmentBytes: segmentBytes)
         } catch {
@@ -618,24 +583,40 @@ package final class PredictionSegments: Sendable {
         return state
     }
 
-    /// Checks the header of the segment being opened as the active one, writing it when a crash left the file shorter.
-    private static func checkHeader(_ active: inout Active) throws {
-        let size = try fileSize(active.descriptor, path: active.path)
-        if size < SegmentFormat.segmentHeader {
-            var header = ByteWriter(capacity: SegmentFormat.segmentHeader)
-            header.bytes.append(contentsOf: SegmentFormat.segmentMagic)
-            header.u64(active.base)
-            guard ftruncate(active.descriptor, 0) == 0 else { throw ioError("cannot reset", active.path) }
-            try write(header.bytes, to: active.descriptor, at: 0, path: active.path)
-        } else {
-            let header = try read(active.descriptor, count: SegmentFormat.segmentHeader, at: 0, path: active.path)
-            let base = header.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
-            guard Array(header.prefix(8)) == SegmentFormat.segmentMagic, base == active.base else {
-                throw StoreError(
-                    .unavailable, "'\(active.path)' is not a Slipway prediction log segment; move it out of the folder '\((active.path as NSString).deletingLastPathComponent)'")
+    /// Opens (or creates: the log's first segment, or the next one when a crash came between a seal and its creation)
+    /// the segment starting at `base` as the active one. Its records are indexed by ``catchUp(_:folder:segmentBytes:)``.
+    private static func openActive(base: UInt64, folder: String, segmentBytes: Int) throws -> Active {
+        let path = segmentPath(base, folder: folder)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ioError("cannot open", path) }
+        do {
+            let size = try fileSize(descriptor, path: path)
+            if size < SegmentFormat.segmentHeader {
+                try writeHeader(base: base, to: descriptor, path: path)
+            } else {
+                let header = try read(descriptor, count: SegmentFormat.segmentHeader, at: 0, path: path)
+                let headerBase = header.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+                guard Array(header.prefix(8)) == SegmentFormat.segmentMagic, headerBase == base else {
+                    throw StoreError(
+                        .unavailable, "'\(path)' is not a Slipway prediction log segment; move it out of the folder '\(folder)'")
+                }
             }
+        } catch {
+            close(descriptor)
+            throw error
         }
-        active.length = SegmentFormat.segmentHeader
+        var active = Active(base: base, path: path, descriptor: descriptor, length: SegmentFormat.segmentHeader)
+        active.reserve(records: segmentBytes / 200)
+        return active
+    }
+
+    /// Writes a segment's header into an empty (or cut-short) file.
+    private static func writeHeader(base: UInt64, to descriptor: Int32, path: String) throws {
+        var header = ByteWriter(capacity: SegmentFormat.segmentHeader)
+        header.bytes.append(contentsOf: SegmentFormat.segmentMagic)
+        header.u64(base)
+        guard ftruncate(descriptor, 0) == 0 else { throw ioError("cannot reset", path) }
+        try write(header.bytes, to: descriptor, at: 0, path: path)
     }
 
     /// Reads what was appended to the log since this process last looked (by another process, or before a crash),
@@ -646,25 +627,10 @@ package final class PredictionSegments: Sendable {
             if scan.sealed {
                 // Another process sealed the segment (and wrote its index) before it let go of the lock.
                 let active = state.active
-                let sealed = try openSealed(base: active.base, path: active.path, folder: folder)
+                let sealed = try openSealed(base: active.base, path: active.path)
                 close(active.descriptor)
                 state.sealed.append(sealed)
-                let nextBase = active.base + UInt64(active.count)
-                let path = segmentPath(nextBase, folder: folder)
-                let descriptor = open(path, O_RDWR | O_CLOEXEC)
-                if descriptor >= 0 {
-                    state.active = Active(base: nextBase, path: path, descriptor: descriptor, length: 0)
-                    state.active.reserve(records: segmentBytes / 200)
-                    do {
-                        try checkHeader(&state.active)
-                    } catch {
-                        close(descriptor)
-                        throw error
-                    }
-                } else {
-                    // A crash came between the seal and the next segment.
-                    state.active = try createSegment(base: nextBase, folder: folder, segmentBytes: segmentBytes)
-                }
+                state.active = try openActive(base: active.base + UInt64(active.count), folder: folder, segmentBytes: segmentBytes)
                 continue
             }
             if scan.end < scan.size {
@@ -672,7 +638,7 @@ package final class PredictionSegments: Sendable {
             }
             break
         }
-        try catchUpFeedback(&state.feedback, path: folder + "/feedback")
+        try catchUpFeedback(&state.feedback)
     }
 
     /// Indexes the whole frames after `active.length`. Returns where they end, the file's size and whether a seal frame
@@ -723,7 +689,8 @@ package final class PredictionSegments: Sendable {
         return (active.length, size, sealed)
     }
 
-    private static func catchUpFeedback(_ file: inout FeedbackFile, path: String) throws {
+    private static func catchUpFeedback(_ file: inout FeedbackFile) throws {
+        let path = file.path
         let size = try fileSize(file.descriptor, path: path)
         if file.length == 0 {
             if size < SegmentFormat.feedbackMagic.count {

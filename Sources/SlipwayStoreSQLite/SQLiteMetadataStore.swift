@@ -17,8 +17,11 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// The path of the database file.
     public let path: String
     let pool: DatabasePool
-    /// The prediction log, in the folder `<path>-predictions` beside the database.
+    /// The prediction log, in ``predictionLogFolder``.
     let predictionLog: PredictionSegments
+
+    /// The folder of the prediction log's segment files, beside the database: `<path>-predictions`.
+    public var predictionLogFolder: String { predictionLog.folder }
 
     /// Opens (or creates) the database at `path`, creating its parent folder, and applies pending migrations.
     ///

@@ -40,6 +40,18 @@ struct PredictionSegmentsTests {
         }
     }
 
+    /// Every record of an endpoint in a store, page by page.
+    static func all(_ store: SQLiteMetadataStore, endpoint: String, since: Date? = nil, limit: Int) async throws -> [PredictionRecord] {
+        var records: [PredictionRecord] = []
+        var token: String?
+        repeat {
+            let page = try await store.predictions(endpoint: endpoint, since: since, limit: limit, pageToken: token)
+            records += page.items
+            token = page.nextPageToken
+        } while token != nil
+        return records
+    }
+
     static func segmentFiles(_ folder: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".segment") }.sorted().map { folder + "/" + $0 }
     }
@@ -282,14 +294,7 @@ struct PredictionSegmentsTests {
             }
             let store = try SQLiteMetadataStore(path: path)
             #expect(try await store.appliedMigrations().last == "v6")
-            var read: [PredictionRecord] = []
-            var token: String?
-            repeat {
-                let page = try await store.predictions(endpoint: "churn-api", since: nil, limit: 100, pageToken: token)
-                read += page.items
-                token = page.nextPageToken
-            } while token != nil
-            #expect(read == records)
+            #expect(try await Self.all(store, endpoint: "churn-api", limit: 100) == records)
             let reopened = try SQLiteMetadataStore(path: path)
             #expect(try await reopened.predictions(endpoint: "churn-api", since: nil, limit: 1_000, pageToken: nil).items == records)
             #expect(FileManager.default.fileExists(atPath: path + "-predictions/feedback"))

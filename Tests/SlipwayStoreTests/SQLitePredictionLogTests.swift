@@ -27,13 +27,7 @@ struct SQLitePredictionLogTests {
             }
             try await store.appendPredictions(records)
             let since = Timestamp.date(millis: 4_500 * 1_000)
-            var read: [PredictionRecord] = []
-            var token: String?
-            repeat {
-                let page = try await store.predictions(endpoint: "churn-api", since: since, limit: 128, pageToken: token)
-                read += page.items
-                token = page.nextPageToken
-            } while token != nil
+            let read = try await PredictionSegmentsTests.all(store, endpoint: "churn-api", since: since, limit: 128)
             #expect(read == records.filter { $0.timestamp >= since })
             let updated = try await store.attachFeedback(
                 endpoint: "churn-api", requestId: "req-4999", feedback: Feedback(outcome: 1, receivedAt: Timestamp.now(), by: "alice"))

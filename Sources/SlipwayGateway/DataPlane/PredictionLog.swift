@@ -42,6 +42,8 @@ public final class PredictionLog: PredictionSink {
     private let state: Mutex<State>
     /// Signalled to wake the writer while it waits (see ``ring()``).
     private let wake = DispatchSemaphore(value: 0)
+    /// ``interval`` as the writer's wait takes it.
+    private let wait: DispatchTimeInterval
 
     /// A record waiting to be written, with the bytes its features are the SHA-256 of when the hash is
     /// still to be computed (off the event loops, by the writer).
@@ -79,6 +81,9 @@ public final class PredictionLog: PredictionSink {
         self.capacity = max(capacity, 1)
         self.batchSize = max(batchSize, 1)
         self.interval = interval
+        let (seconds, attoseconds) = interval.components
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        self.wait = .nanoseconds(Int(clamping: nanoseconds.overflow ? Int64.max : max(nanoseconds.partialValue &+ attoseconds / 1_000_000_000, 0)))
         self.state = Mutex(State())
         // The one thread the log owns: it runs until close(), which waits for it. It is not a Service of the
         // server's group because it has to outlive the gateway, which stops after the group returns.
@@ -141,7 +146,7 @@ public final class PredictionLog: PredictionSink {
         var failures = 0
         // Nothing is waiting yet: the first batch starts like every other, when it is full, the interval is over or
         // the log closes.
-        pause(for: interval)
+        pause()
         while true {
             // The records are moved out of the buffer as they are; features still to hash are hashed in place
             // afterwards, outside the lock.
@@ -200,7 +205,7 @@ public final class PredictionLog: PredictionSink {
             let waiting = state.withLock { $0.buffer.count }
             if closing && waiting == 0 { break }
             if waiting >= batchSize || (closing && waiting > 0) { continue }
-            pause(for: interval)
+            pause()
         }
         let waiters = state.withLock { state in
             state.finished = true
@@ -245,8 +250,8 @@ public final class PredictionLog: PredictionSink {
         }
     }
 
-    /// Waits for `duration`, or until ``record(_:)`` fills a batch or ``close()`` is called.
-    private func pause(for duration: Duration) {
+    /// Waits for ``interval``, or until ``record(_:)`` fills a batch or ``close()`` is called.
+    private func pause() {
         let now = state.withLock { state -> Bool in
             if state.rung || state.closing {
                 state.rung = false
@@ -256,10 +261,7 @@ public final class PredictionLog: PredictionSink {
             return false
         }
         guard !now else { return }
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let total = nanoseconds.overflow ? Int64.max : nanoseconds.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
-        _ = wake.wait(timeout: .now() + .nanoseconds(Int(clamping: max(total, 0))))
+        _ = wake.wait(timeout: .now() + wait)
         state.withLock { $0.waiting = false }
     }
 

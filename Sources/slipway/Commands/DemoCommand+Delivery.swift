@@ -190,7 +190,7 @@ extension DemoCommand {
             }
             say("prediction log: \(logged) answers recorded (variant, model version, hashed features, prediction, confidence, latency); ground truth attached to \(attached)")
             if let store = services.metadata as? SQLiteMetadataStore {
-                say("  kept in checksummed segment files, appended once per batch: \(store.path)-predictions/")
+                say("  kept in checksummed segment files, appended once per batch: \(store.predictionLogFolder)/")
             }
             let window = gateway.gateway.metrics.window(endpoint: "tumor", seconds: 600)
             for (variant, stats) in window.sorted(by: { $0.key > $1.key }) {
