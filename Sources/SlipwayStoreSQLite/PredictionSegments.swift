@@ -112,7 +112,7 @@ package final class PredictionSegments: Sendable {
         /// Per record, the previous record with the same hash (`UInt32.max`: none).
         var previous: [UInt32] = []
         /// Per hash, the latest record that has it.
-        var latestWithHash: [UInt64: UInt32] = [:]
+        var latestWithHash = LatestByHash()
         var earliest = Int64.max
         var latest = Int64.min
         var endpoints: Set<String> = []
@@ -124,7 +124,7 @@ package final class PredictionSegments: Sendable {
             offsets.reserveCapacity(records)
             hashes.reserveCapacity(records)
             previous.reserveCapacity(records)
-            latestWithHash.reserveCapacity(records)
+            latestWithHash.reserve(records)
         }
 
         /// The endpoint of the record added last, so that a run of one endpoint's records adds it to ``endpoints`` once.
@@ -134,7 +134,7 @@ package final class PredictionSegments: Sendable {
             let record = UInt32(offsets.count)
             offsets.append(UInt32(offset))
             hashes.append(hash)
-            previous.append(latestWithHash.updateValue(record, forKey: hash) ?? .max)
+            previous.append(latestWithHash.update(record, for: hash) ?? .max)
             earliest = min(earliest, time)
             latest = max(latest, time)
             if !SegmentFormat.equal(endpoint, lastEndpoint) {
@@ -256,8 +256,8 @@ package final class PredictionSegments: Sendable {
         var pending: [Pending] = []
         pending.reserveCapacity(records.count)
         // The batch's own records by hash: the latest with each hash, and per record the previous one with its hash.
-        var latestPending: [UInt64: Int] = [:]
-        latestPending.reserveCapacity(records.count)
+        var latestPending = LatestByHash()
+        latestPending.reserve(records.count)
         var previousPending: [Int] = []
         previousPending.reserveCapacity(records.count)
         for record in records {
@@ -268,7 +268,7 @@ package final class PredictionSegments: Sendable {
             let (hash, time, duplicate) = try writer.bytes.withUnsafeBytes { bytes -> (UInt64, Int64, Bool) in
                 let key = try SegmentFormat.key(UnsafeRawBufferPointer(rebasing: bytes[(start + SegmentFormat.recordHeader)...]))
                 let hash = SegmentFormat.keyHash(endpoint: key.endpoint, requestId: key.requestId)
-                var earlier = latestPending[hash] ?? -1
+                var earlier = latestPending[hash].map(Int.init) ?? -1
                 while earlier >= 0 {
                     let other = try SegmentFormat.key(
                         UnsafeRawBufferPointer(rebasing: bytes[(pending[earlier].offset + SegmentFormat.recordHeader)...]))
@@ -281,7 +281,7 @@ package final class PredictionSegments: Sendable {
                 writer.bytes.removeSubrange(start...)
                 continue
             }
-            previousPending.append(latestPending.updateValue(pending.count, forKey: hash) ?? -1)
+            previousPending.append(latestPending.update(UInt32(pending.count), for: hash).map(Int.init) ?? -1)
             pending.append(Pending(offset: start, hash: hash, time: time))
         }
         guard !pending.isEmpty else { return }

@@ -197,6 +197,69 @@ import SlipwayCore
         await setup.stop()
     }
 
+    /// An endpoint routed by a sticky header alone (no header routes) is routed from what the gateway prepared
+    /// per table: every answer names the variant ``EndpointRoutes/route(_:)`` gives the same request, with the
+    /// header in any case, pinned, with an empty pin or key, and after the table changes under it.
+    @Test(arguments: [Gateway.DataPlaneIO.automatic, .nio]) func stickyHeaderRoutingAgreesWithTheRoutes(io: Gateway.DataPlaneIO) async throws {
+        let stable = try await TestBackend(name: "stable")
+        let canary = try await TestBackend(name: "canary")
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .critical
+        func table(_ weights: [(String, Double)]) throws -> GatewayTable {
+            // "retired" has buckets in the split's history but no deployment: the full path answers for it.
+            let routes = EndpointRoutes(endpoint: "churn", split: try TrafficSplit(weights: weights), deployed: ["stable", "canary"])
+            let backends: [String: GatewayTable.Backend] = [
+                "stable": .init(host: "127.0.0.1", port: stable.port, modelName: "churn-a", modelVersion: "churn@1"),
+                "canary": .init(host: "127.0.0.1", port: canary.port, modelName: "churn-b", modelVersion: "churn@2"),
+            ]
+            return GatewayTable(endpoints: ["churn": .init(routes: routes, backends: backends), "other": .init(routes: routes, backends: backends)])
+        }
+        let gateway = Gateway(table: try table([("stable", 70), ("canary", 30)]), logger: logger, io: io)
+        let port = try await gateway.start(host: "127.0.0.1", port: 0)
+        let url = "http://127.0.0.1:\(port)/v2/models/churn/infer"
+        func check(_ round: Int) async throws -> Set<String> {
+            let routes = try #require(gateway.currentTable.endpoints["churn"]).routes
+            var seen: Set<String> = []
+            for user in 0..<60 {
+                let id = "round\(round)-\(user)"
+                var headers: [(String, String)] = [("X-Request-Id", id)]
+                switch user % 6 {
+                case 0: headers.append(("x-user-id", "user-\(user)"))
+                case 1: headers.append(("X-USER-ID", "user-\(user)"))
+                case 2: headers += [("X-User-Id", "user-\(user)"), ("X-Slipway-Variant", "canary")]
+                case 3: headers += [("X-Slipway-Variant", ""), ("X-User-Id", "user-\(user)")]
+                case 4: headers.append(("X-User-Id", ""))
+                default: break
+                }
+                let reply = try await Self.send(url, headers: headers)
+                let sent = headers
+                let lookup: @Sendable (String) -> String? = { name in sent.first { $0.0.lowercased() == name.lowercased() }?.1 }
+                let expected = try routes.route(EndpointRoutes.Request(requestId: id, header: lookup))
+                #expect(reply.status == 200)
+                #expect(reply.headers.first(name: "X-Slipway-Variant") == expected.variant, "user \(user): \(headers)")
+                #expect(reply.headers.first(name: "X-Request-Id") == id)
+                seen.insert(expected.variant)
+            }
+            return seen
+        }
+        #expect(try await check(0) == ["stable", "canary"])
+        gateway.update(try table([("stable", 100), ("canary", 0)]))
+        let pinnedOnly = try await check(1)
+        #expect(pinnedOnly == ["stable", "canary"])
+        #expect(canary.requests.count >= 10)
+        gateway.update(try table([("stable", 10), ("canary", 40), ("retired", 50)]))
+        // A request whose bucket belongs to the undeployed variant is answered 503 by the full path, as before.
+        var unavailable = 0
+        for user in 0..<40 {
+            let reply = try await Self.send(url, headers: [("X-User-Id", "user-\(user)")])
+            if reply.status == 503 { unavailable += 1 } else { #expect(reply.status == 200) }
+        }
+        #expect(unavailable > 5)
+        await gateway.stop()
+        await stable.stop()
+        await canary.stop()
+    }
+
     @Test func aCompressedBodyIsPassedThroughUnread() async throws {
         let setup = try await Self.start()
         // Bytes that are not JSON, as a gzip body would be: forwarded as they are, not answered 400.

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import SlipwayGateway
@@ -53,7 +54,31 @@ import Testing
         #expect(Self.answer(#"{"error":"bad input"}"#) == .init())
         #expect(Self.answer(#"{"outputs":[{"name":"label","data":["#) == .init())
         #expect(Self.answer("") == .init())
+        // Keys are compared as sent; a name with escapes is unescaped before it is read.
+        #expect(
+            Self.answer(#"{"outputs":[{"name":"label","data":[2]},{"name":"pr\u006fba","shape":[1,+2],"data":[0.3,0.7]}]}"#)
+                == .init(prediction: "2", confidence: 0.7))
+        #expect(Self.answer(#"{"outp\u0075ts":[{"name":"label","data":[2]}]}"#) == .init())
+        // A shape that is not a list of integers makes the output unreadable.
+        #expect(Self.answer(#"{"outputs":[{"name":"label","shape":[1.5],"data":[3]}]}"#) == .init())
+        #expect(Self.answer(#"{"outputs":[{"name":"label","shape":[99999999999999999999],"data":[3]}]}"#) == .init())
+        #expect(Self.answer(#"{"outputs":[{"name":"label","shape":[-],"data":[3]}]}"#) == .init())
+        #expect(Self.answer(#"{"outputs":[{"name":"label","shape":[],"data":[3]}]}"#) == .init(prediction: "3"))
         // Binary outputs carry no data in the JSON header.
         #expect(Self.answer(#"{"outputs":[{"name":"label","shape":[1],"parameters":{"binary_data_size":8}}]}"#) == .init())
+    }
+
+    @Test func partsAreWrittenInPlaceWithDecimalNumbers() {
+        var buffer = ByteBuffer()
+        buffer.writeParts(upTo: 128) { out in
+            out.put("n=")
+            for value in [0, 7, 10, 12_345, Int.max] {
+                out.put(decimal: value)
+                out.put(",")
+            }
+            out.put(String(repeating: "é", count: 3))
+            out.put(ByteBuffer(string: "|end"))
+        }
+        #expect(buffer.readString(length: buffer.readableBytes) == "n=0,7,10,12345,\(Int.max),ééé|end")
     }
 }

@@ -46,6 +46,11 @@ public struct TrafficSplit: Sendable, Equatable, Codable {
         variants[Int(owners[bucket])]
     }
 
+    /// The position in ``variants`` of the variant owning a bucket.
+    public func variantIndex(forBucket bucket: Int) -> Int {
+        Int(owners[bucket])
+    }
+
     /// Changes the weights, moving as few buckets as possible. Weights are percentages that must add
     /// up to 100 (to 0.01); a variant left out gets 0. Returns how many buckets changed owner.
     @discardableResult

@@ -33,19 +33,19 @@ struct FastExchange {
     /// with mirroring, a body over the endpoint's limit or not a valid V2 request, routing that cannot place
     /// it, a variant with no backend). The request as the backend gets it is appended to `out`.
     static func prepare(
-        _ gateway: Gateway, input: ByteBuffer, request: GatewayFastPath.Request, requestIds: inout RequestIds, spread: inout Int,
-        into out: inout ByteBuffer
+        _ gateway: Gateway, input: ByteBuffer, request: GatewayFastPath.Request, routing: inout RoutingCache, requestIds: inout RequestIds,
+        spread: inout Int, into out: inout ByteBuffer
     ) -> Prepared? {
         let start = input.readerIndex
         guard let head = input.getSlice(at: start, length: request.headEnd),
             let body = input.getSlice(at: start + request.headEnd, length: request.length - request.headEnd)
         else { return nil }
         let started = NIODeadline.now()
-        let name = head.withUnsafeReadableBytes { RawHTTP.text($0, request.endpoint) }
-        let table = gateway.currentTable
-        guard let endpoint = table.endpoints[name], endpoint.routes.mirrors.isEmpty, body.readableBytes <= endpoint.maxBodyBytes else {
-            return nil
-        }
+        guard let entry = head.withUnsafeReadableBytes({ routing.entry(gateway, named: UnsafeRawBufferPointer(rebasing: $0[request.endpoint])) })
+        else { return nil }
+        let name = entry.name
+        let endpoint = entry.endpoint
+        guard endpoint.routes.mirrors.isEmpty, body.readableBytes <= endpoint.maxBodyBytes else { return nil }
         // The body: a V2 inference request (its JSON header with the binary extension), read for a sticky
         // field in the same pass.
         let stickyField: String?
@@ -72,18 +72,8 @@ struct FastExchange {
         let lines = head.withUnsafeReadableBytes { bytes in
             (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1
         }
-        let sticky = jsonSticky
-        let decision: EndpointRoutes.Decision
-        do {
-            decision = try endpoint.routes.route(
-                EndpointRoutes.Request(
-                    requestId: requestId, header: { name in Self.field(name, in: head, from: lines) },
-                    cookie: { name in GatewayHandler.cookie(name, in: Self.field("Cookie", in: head, from: lines)) }, jsonField: { _ in sticky }))
-        } catch {
-            return nil
-        }
-        spread &+= 1
-        guard let backend = endpoint.backend(decision.variant, spread: spread) else { return nil }
+        guard let decision = route(entry, head: head, lines: lines, requestId: requestId, jsonSticky: jsonSticky, spread: &spread) else { return nil }
+        let backend = decision.backend
         let logs = gateway.predictions != nil
         var features: String?
         var unhashed: [UInt8]?
@@ -104,50 +94,101 @@ struct FastExchange {
         return Prepared(exchange: exchange, timeout: min(endpoint.timeout, gateway.upstreamTimeout))
     }
 
+    /// Where routing sent a request.
+    private struct Routed {
+        var variant: String
+        var stickyKey: String?
+        var backend: GatewayTable.Backend
+    }
+
+    /// Routes a request as ``EndpointRoutes/route(_:)`` does. For the common policy (see ``RoutingCache/Entry``)
+    /// it reads the two headers in one pass and takes the backend by the bucket owner's position; a pinned
+    /// request, and every other policy, goes through ``EndpointRoutes/route(_:)`` itself. Nil when the full
+    /// path should answer (routing fails, or the variant has no ready backend).
+    private static func route(
+        _ entry: RoutingCache.Entry, head: ByteBuffer, lines: Int, requestId: String, jsonSticky: String?, spread: inout Int
+    ) -> Routed? {
+        let routes = entry.endpoint.routes
+        if let headers = entry.headers {
+            var pin: Range<Int>?
+            var sticky: Range<Int>?
+            let (pinned, key) = head.withUnsafeReadableBytes { bytes -> (Bool, String?) in
+                RawHTTP.forEachField(bytes, lines..<bytes.count) { name, value, _ in
+                    if pin == nil, RawHTTP.equals(bytes, name, lowercased: headers.pin) { pin = value }
+                    if sticky == nil, RawHTTP.equals(bytes, name, lowercased: headers.sticky) { sticky = value }
+                    return pin == nil || sticky == nil
+                }
+                let key = sticky.flatMap { $0.isEmpty ? nil : RawHTTP.text(bytes, $0) }
+                return (pin.map { !$0.isEmpty } ?? false, key)
+            }
+            if !pinned {
+                let bucket = TrafficSplit.bucket(key: key ?? requestId, seed: routes.seed)
+                let index = routes.split.variantIndex(forBucket: bucket)
+                guard index < entry.variants.count, let target = entry.variants[index] else { return nil }
+                spread &+= 1
+                return Routed(variant: target.name, stickyKey: key, backend: target.backends[(spread & Int.max) % target.backends.count])
+            }
+        }
+        let decision: EndpointRoutes.Decision
+        do {
+            decision = try routes.route(
+                EndpointRoutes.Request(
+                    requestId: requestId, header: { name in Self.field(name, in: head, from: lines) },
+                    cookie: { name in GatewayHandler.cookie(name, in: Self.field("Cookie", in: head, from: lines)) },
+                    jsonField: { _ in jsonSticky }))
+        } catch {
+            return nil
+        }
+        spread &+= 1
+        guard let backend = entry.endpoint.backend(decision.variant, spread: spread) else { return nil }
+        return Routed(variant: decision.variant, stickyKey: decision.stickyKey, backend: backend)
+    }
+
     /// The request sent upstream: the client's header lines but for the ones the gateway sets, after a request
     /// line with the backend's model, then `Host`, `X-Request-Id`, `Content-Length` and the body.
     private static func upstreamBytes(
         _ out: inout ByteBuffer, head: ByteBuffer, request: GatewayFastPath.Request, body: ByteBuffer, backend: GatewayTable.Backend,
         requestId: String
     ) {
-        out.reserveCapacity(minimumWritableBytes: request.length + backend.modelName.utf8.count + backend.host.utf8.count + 96)
-        out.writeStatic("POST /v2/models/")
-        out.writeString(backend.modelName)
-        out.writeStatic("/infer")
-        head.withUnsafeReadableBytes { bytes in
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[request.query]))
-            out.writeStatic(" HTTP/1.1\r\n")
-            let first = (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1
-            var runStart = first
-            RawHTTP.forEachField(bytes, first..<request.headEnd) { name, _, line in
-                let replaced: Bool
-                switch name.count {
-                case 4: replaced = RawHTTP.equals(bytes, name, "host")
-                case 10: replaced = RawHTTP.equals(bytes, name, "connection") || RawHTTP.equals(bytes, name, "keep-alive")
-                case 12: replaced = RawHTTP.equals(bytes, name, "x-request-id")
-                case 14: replaced = RawHTTP.equals(bytes, name, "content-length")
-                default: replaced = false
+        let bound = request.length + backend.modelName.utf8.count + backend.host.utf8.count + requestId.utf8.count + 128
+        out.writeParts(upTo: bound) { out in
+            out.put("POST /v2/models/")
+            out.put(backend.modelName)
+            out.put("/infer")
+            head.withUnsafeReadableBytes { bytes in
+                out.put(UnsafeRawBufferPointer(rebasing: bytes[request.query]))
+                out.put(" HTTP/1.1\r\n")
+                let first = (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1
+                var runStart = first
+                RawHTTP.forEachField(bytes, first..<request.headEnd) { name, _, line in
+                    let replaced: Bool
+                    switch name.count {
+                    case 4: replaced = RawHTTP.equals(bytes, name, "host")
+                    case 10: replaced = RawHTTP.equals(bytes, name, "connection") || RawHTTP.equals(bytes, name, "keep-alive")
+                    case 12: replaced = RawHTTP.equals(bytes, name, "x-request-id")
+                    case 14: replaced = RawHTTP.equals(bytes, name, "content-length")
+                    default: replaced = false
+                    }
+                    if replaced {
+                        if runStart < line.lowerBound { out.put(UnsafeRawBufferPointer(rebasing: bytes[runStart..<line.lowerBound])) }
+                        runStart = line.upperBound
+                    }
+                    return true
                 }
-                if replaced {
-                    if runStart < line.lowerBound { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<line.lowerBound])) }
-                    runStart = line.upperBound
-                }
-                return true
+                let linesEnd = request.headEnd - 2
+                if runStart < linesEnd { out.put(UnsafeRawBufferPointer(rebasing: bytes[runStart..<linesEnd])) }
             }
-            let linesEnd = request.headEnd - 2
-            if runStart < linesEnd { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<linesEnd])) }
+            out.put("Host: ")
+            out.put(backend.host)
+            out.put(":")
+            out.put(decimal: backend.port)
+            out.put("\r\nX-Request-Id: ")
+            out.put(requestId)
+            out.put("\r\nContent-Length: ")
+            out.put(decimal: body.readableBytes)
+            out.put("\r\n\r\n")
+            out.put(body)
         }
-        out.writeStatic("Host: ")
-        out.writeString(backend.host)
-        out.writeStatic(":")
-        out.writeString(String(backend.port))
-        out.writeStatic("\r\nX-Request-Id: ")
-        out.writeString(requestId)
-        out.writeStatic("\r\nContent-Length: ")
-        out.writeString(String(body.readableBytes))
-        out.writeStatic("\r\n\r\n")
-        var body = body
-        out.writeBuffer(&body)
     }
 
     /// The first value of a header in a request head, from its first header line on.
@@ -172,34 +213,35 @@ struct FastExchange {
             logs && (200..<300).contains(status)
             ? GatewayHandler.answer(of: upstream.body, inferenceHeaderLength: upstream.inferenceHeaderLength) : InferenceJSON.Answer()
         gateway.metrics.record(slots.slot(gateway, endpoint, variant), micros: micros, failed: status >= 500, prediction: answer.prediction)
-        log(gateway, status: status, answer: answer)
+        log(gateway, status: status, answer: answer, micros: micros)
         gateway.counters.bump(.requests)
         if status >= 500 { gateway.counters.bump(.errors) }
         let keepAlive = self.keepAlive && !gateway.isDraining
         let modelVersion = backend?.modelVersion ?? ""
-        out.reserveCapacity(minimumWritableBytes: upstream.head.readableBytes + upstream.body.readableBytes + 160)
-        out.writeStatic("HTTP/1.1 ")
-        upstream.head.withUnsafeReadableBytes { bytes in
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[..<upstream.statusEnd]))
-            out.writeStatic("\r\nX-Request-Id: ")
-            out.writeString(requestId)
-            out.writeStatic("\r\nX-Slipway-Variant: ")
-            out.writeString(variant)
-            out.writeStatic("\r\nX-Slipway-Model-Version: ")
-            out.writeString(modelVersion)
-            out.writeStatic("\r\n")
-            var runStart = upstream.statusEnd + 2
-            for range in upstream.dropped {
-                if runStart < range.lowerBound { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<range.lowerBound])) }
-                runStart = range.upperBound
+        let bound = upstream.head.readableBytes + upstream.body.readableBytes + requestId.utf8.count + variant.utf8.count + modelVersion.utf8.count + 160
+        out.writeParts(upTo: bound) { out in
+            out.put("HTTP/1.1 ")
+            upstream.head.withUnsafeReadableBytes { bytes in
+                out.put(UnsafeRawBufferPointer(rebasing: bytes[..<upstream.statusEnd]))
+                out.put("\r\nX-Request-Id: ")
+                out.put(requestId)
+                out.put("\r\nX-Slipway-Variant: ")
+                out.put(variant)
+                out.put("\r\nX-Slipway-Model-Version: ")
+                out.put(modelVersion)
+                out.put("\r\n")
+                var runStart = upstream.statusEnd + 2
+                for range in upstream.dropped {
+                    if runStart < range.lowerBound { out.put(UnsafeRawBufferPointer(rebasing: bytes[runStart..<range.lowerBound])) }
+                    runStart = range.upperBound
+                }
+                if runStart < bytes.count { out.put(UnsafeRawBufferPointer(rebasing: bytes[runStart...])) }
             }
-            if runStart < bytes.count { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart...])) }
+            out.put("Content-Length: ")
+            out.put(decimal: upstream.body.readableBytes)
+            out.put(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n")
+            out.put(upstream.body)
         }
-        out.writeStatic("Content-Length: ")
-        out.writeString(String(upstream.body.readableBytes))
-        out.writeStatic(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n")
-        var body = upstream.body
-        out.writeBuffer(&body)
         return keepAlive
     }
 
@@ -210,7 +252,7 @@ struct FastExchange {
         let status: HTTPResponseStatus = timedOut ? .gatewayTimeout : .badGateway
         let message = timedOut ? "variant '\(variant)' did not answer in time" : "variant '\(variant)' failed: \(UpstreamFailure.broken(reason))"
         gateway.metrics.record(slots.slot(gateway, endpoint, variant), micros: micros, failed: true)
-        log(gateway, status: Int(status.code), answer: InferenceJSON.Answer())
+        log(gateway, status: Int(status.code), answer: InferenceJSON.Answer(), micros: micros)
         gateway.counters.bump(.requests)
         gateway.counters.bump(.errors)
         let keepAlive = self.keepAlive && !gateway.isDraining
@@ -226,12 +268,12 @@ struct FastExchange {
     }
 
     /// Hands the record of the answer to the prediction log, if one is installed.
-    private func log(_ gateway: Gateway, status: Int, answer: InferenceJSON.Answer) {
+    private func log(_ gateway: Gateway, status: Int, answer: InferenceJSON.Answer, micros: UInt64) {
         guard let sink = gateway.predictions else { return }
         let record = PredictionRecord(
             requestId: requestId, timestamp: arrival ?? Date(), endpoint: endpoint, variant: variant, modelVersion: backend?.modelVersion ?? "",
             stickyKey: stickyKey, kind: .primary, features: features, prediction: answer.prediction, confidence: answer.confidence,
-            latencyMs: Double(GatewayHandler.micros(since: started)) / 1000, status: status)
+            latencyMs: Double(micros) / 1000, status: status)
         if let bytes = unhashedFeatures, let log = gateway.predictionLog {
             log.record(record, hashing: bytes)
         } else {

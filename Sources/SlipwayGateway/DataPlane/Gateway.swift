@@ -19,6 +19,8 @@ import Synchronization
 /// does not answer within its endpoint's timeout gets its connection closed and the client a 504.
 public final class Gateway: Sendable {
     private let table: NIOLockedValueBox<GatewayTable>
+    /// Changes with every ``update(_:)``: fast paths keep what they prepared from a table until it changes.
+    private let generation = Atomic<UInt64>(0)
     private let group: any EventLoopGroup
     let counters: GatewayCounters
     /// Per-variant request counts, errors, latency, predictions and outcomes.
@@ -91,9 +93,14 @@ public final class Gateway: Sendable {
     /// The table requests are routed with right now.
     public var currentTable: GatewayTable { table.withLockedValue { $0 } }
 
+    /// A number that changes whenever the table does (read before ``currentTable``, it tells a cache built
+    /// from that table when to rebuild).
+    var tableGeneration: UInt64 { generation.load(ordering: .acquiring) }
+
     /// Replaces the routing table in one step. The first table installed makes the gateway ready.
     public func update(_ newTable: GatewayTable) {
         table.withLockedValue { $0 = newTable }
+        generation.add(1, ordering: .releasing)
         ready.store(true, ordering: .releasing)
     }
 

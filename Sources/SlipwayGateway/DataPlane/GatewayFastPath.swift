@@ -47,6 +47,8 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
     private var state = State.ready
     private var upstreams: [(backend: GatewayTable.Backend, connection: RawUpstreamConnection)] = []
     private var metricSlots = MetricSlots()
+    /// The routing table as this connection's requests use it.
+    private var routing = RoutingCache()
     /// Spreads this connection's requests over a variant's replicas.
     private var spread = Int.random(in: 0..<1024)
     /// New request ids: time-ordered, with this connection's random part and a counter.
@@ -288,7 +290,7 @@ final class GatewayFastPath: ChannelInboundHandler, RawUpstreamOwner {
         var upstreamRequest = context.channel.allocator.buffer(capacity: 0)
         guard
             let prepared = FastExchange.prepare(
-                gateway, input: input, request: request, requestIds: &requestIds, spread: &spread, into: &upstreamRequest),
+                gateway, input: input, request: request, routing: &routing, requestIds: &requestIds, spread: &spread, into: &upstreamRequest),
             let backend = prepared.exchange.backend
         else { return false }
         current = prepared.exchange

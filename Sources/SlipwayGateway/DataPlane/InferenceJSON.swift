@@ -24,7 +24,7 @@ enum InferenceJSON {
         var scanner = Scanner(bytes)
         var found: Range<Int>?
         _ = scanner.object { scanner, key in
-            guard key == "inputs" else { return scanner.skipValue() }
+            guard scanner.key(key, is: "inputs") else { return scanner.skipValue() }
             scanner.skipWhitespace()
             let start = scanner.index
             guard scanner.skipValue() else { return false }
@@ -39,7 +39,7 @@ enum InferenceJSON {
         var scanner = Scanner(bytes)
         var answer = Answer()
         _ = scanner.object { scanner, key in
-            guard key == "outputs" else { return scanner.skipValue() }
+            guard scanner.key(key, is: "outputs") else { return scanner.skipValue() }
             var position = 0
             var confident = false
             _ = scanner.array { scanner in
@@ -49,7 +49,7 @@ enum InferenceJSON {
                 var reader = Scanner(bytes)
                 if position == 0, let data = output.data { answer.prediction = reader.firstScalar(in: data) }
                 if !confident, output.isProbability, let data = output.data {
-                    answer.confidence = reader.confidence(in: data, shape: output.shape)
+                    answer.confidence = reader.confidence(in: data, dimensions: output.dimensions, lastDimension: output.lastDimension)
                     confident = true
                 }
                 return !confident
@@ -62,48 +62,62 @@ enum InferenceJSON {
     /// The parts of one output tensor the log reads; `data` is a byte range, read once the shape is known.
     struct Output {
         var isProbability = false
-        var shape: [Int] = []
+        /// How many dimensions the shape has, and the last one's size (what the confidence reads of it).
+        var dimensions = 0
+        var lastDimension = 0
         var data: Range<Int>?
 
-        /// Whether a name contains `proba` in any ASCII case, read from its bytes.
+        /// Whether a name contains `proba` in any ASCII case.
         static func mentionsProba(_ name: String) -> Bool {
             var name = name
-            return name.withUTF8 { bytes in
-                guard bytes.count >= 5 else { return false }
-                let word = ("proba" as StaticString).utf8Start
-                for start in 0...(bytes.count - 5) {
-                    var matches = true
-                    for offset in 0..<5 where bytes[start + offset] | 0x20 != word[offset] {
-                        matches = false
-                        break
-                    }
-                    if matches { return true }
-                }
-                return false
-            }
+            return name.withUTF8 { mentionsProba(UnsafeRawBufferPointer($0)) }
         }
 
-        mutating func read(_ key: Substring, from scanner: inout Scanner) -> Bool {
-            switch key {
-            case "name":
+        static func mentionsProba(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard bytes.count >= 5 else { return false }
+            let word = ("proba" as StaticString).utf8Start
+            for start in 0...(bytes.count - 5) {
+                var matches = true
+                for offset in 0..<5 where bytes[start + offset] | 0x20 != word[offset] {
+                    matches = false
+                    break
+                }
+                if matches { return true }
+            }
+            return false
+        }
+
+        mutating func read(_ key: Range<Int>, from scanner: inout Scanner) -> Bool {
+            if scanner.key(key, is: "name") {
+                scanner.skipWhitespace()
+                // A name with no escapes is read where it lies; one with escapes is unescaped first.
+                var probe = scanner
+                if let raw = probe.rawString(), !UnsafeRawBufferPointer(rebasing: scanner.bytes[raw]).contains(UInt8(ascii: "\\")) {
+                    scanner = probe
+                    isProbability = Self.mentionsProba(UnsafeRawBufferPointer(rebasing: scanner.bytes[raw]))
+                    return true
+                }
                 guard let name = scanner.string() else { return false }
                 isProbability = Self.mentionsProba(name)
                 return true
-            case "shape":
+            }
+            if scanner.key(key, is: "shape") {
+                dimensions = 0
                 return scanner.array { scanner in
-                    guard let text = scanner.scalar(), let dimension = Int(text) else { return false }
-                    shape.append(dimension)
+                    guard let dimension = scanner.integer() else { return false }
+                    dimensions += 1
+                    lastDimension = dimension
                     return true
                 }
-            case "data":
+            }
+            if scanner.key(key, is: "data") {
                 scanner.skipWhitespace()
                 let start = scanner.index
                 guard scanner.skipValue() else { return false }
                 data = start..<scanner.index
                 return true
-            default:
-                return scanner.skipValue()
             }
+            return scanner.skipValue()
         }
     }
 
@@ -136,18 +150,48 @@ enum InferenceJSON {
             return true
         }
 
-        /// Reads an object, calling `field` with each key; `field` must consume the value and returns
-        /// false to stop early (which also makes this return false).
-        mutating func object(_ field: (inout Scanner, Substring) -> Bool) -> Bool {
+        /// Reads an object, calling `field` with the byte range of each key (escapes left as they are);
+        /// `field` must consume the value and returns false to stop early (which also makes this return false).
+        mutating func object(_ field: (inout Scanner, Range<Int>) -> Bool) -> Bool {
             guard take(UInt8(ascii: "{")) else { return false }
             if take(UInt8(ascii: "}")) { return true }
             repeat {
                 skipWhitespace()
                 guard let key = rawString(), take(UInt8(ascii: ":")) else { return false }
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[key]), as: UTF8.self)
-                guard field(&self, text[...]) else { return false }
+                guard field(&self, key) else { return false }
             } while take(UInt8(ascii: ","))
             return take(UInt8(ascii: "}"))
+        }
+
+        /// Whether the key at `range` is `name`, byte for byte.
+        func key(_ range: Range<Int>, is name: StaticString) -> Bool {
+            guard range.count == name.utf8CodeUnitCount else { return false }
+            return memcmp(bytes.baseAddress! + range.lowerBound, name.utf8Start, range.count) == 0
+        }
+
+        /// An integer as `Int(_:)` reads the scalar's text (an optional sign, then decimal digits); nil for anything else.
+        mutating func integer() -> Int? {
+            skipWhitespace()
+            let start = index
+            guard scalarEnd() else { return nil }
+            var position = start
+            var negative = false
+            if position < index, bytes[position] == UInt8(ascii: "-") || bytes[position] == UInt8(ascii: "+") {
+                negative = bytes[position] == UInt8(ascii: "-")
+                position += 1
+            }
+            guard position < index else { return nil }
+            var value = 0
+            while position < index {
+                let digit = bytes[position] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflowNext) = negative ? times.subtractingReportingOverflow(Int(digit)) : times.addingReportingOverflow(Int(digit))
+                guard !overflowTimes, !overflowNext else { return nil }
+                value = next
+                position += 1
+            }
+            return value
         }
 
         /// Reads an array, calling `element` for each element; it must consume the element.
@@ -191,17 +235,24 @@ enum InferenceJSON {
         mutating func scalar() -> String? {
             skipWhitespace()
             let start = index
+            guard scalarEnd() else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        }
+
+        /// Moves past the bytes of a scalar; false when there are none or a string, array, object or colon starts.
+        private mutating func scalarEnd() -> Bool {
+            let start = index
             while index < bytes.count {
                 switch bytes[index] {
                 case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D: break
-                case Self.quote, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ":"): return nil
+                case Self.quote, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ":"): return false
                 default:
                     index += 1
                     continue
                 }
                 break
             }
-            return index > start ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) : nil
+            return index > start
         }
 
         /// Skips one value of any kind.
@@ -247,12 +298,12 @@ enum InferenceJSON {
         }
 
         /// The confidence of a probability output's first row (see ``InferenceJSON``).
-        mutating func confidence(in range: Range<Int>, shape: [Int]) -> Double? {
+        mutating func confidence(in range: Range<Int>, dimensions: Int, lastDimension: Int) -> Double? {
             index = range.lowerBound
             guard take(UInt8(ascii: "[")) else { return nil }
             var nested = false
             if take(UInt8(ascii: "[")) { nested = true }
-            let width = nested ? Int.max : (shape.count >= 2 ? max(shape[shape.count - 1], 1) : 1)
+            let width = nested ? Int.max : (dimensions >= 2 ? max(lastDimension, 1) : 1)
             var best = -Double.infinity
             var count = 0
             repeat {
@@ -261,7 +312,7 @@ enum InferenceJSON {
                 count += 1
             } while count < width && take(UInt8(ascii: ","))
             guard count > 0 else { return nil }
-            return !nested && shape.count < 2 ? Swift.max(best, 1 - best) : best
+            return !nested && dimensions < 2 ? Swift.max(best, 1 - best) : best
         }
     }
 }

@@ -45,15 +45,22 @@ public final class PredictionLog: PredictionSink {
     /// ``interval`` as the writer's wait takes it.
     private let wait: DispatchTimeInterval
 
-    /// A record waiting to be written, with the bytes its features are the SHA-256 of when the hash is
-    /// still to be computed (off the event loops, by the writer).
-    private struct Entry {
-        var record: PredictionRecord
-        var unhashed: [UInt8]?
+    /// Records waiting to be written, in order, with the bytes some records' features are the SHA-256 of
+    /// while the hash is still to be computed (off the event loops, by the writer).
+    private struct Waiting {
+        var records: [PredictionRecord] = []
+        /// Positions in ``records`` whose features are still to be hashed, with the bytes to hash.
+        var unhashed: [(index: Int, bytes: [UInt8])] = []
+        var count: Int { records.count }
+
+        mutating func removeAll() {
+            records.removeAll(keepingCapacity: true)
+            unhashed.removeAll(keepingCapacity: true)
+        }
     }
 
     private struct State {
-        var buffer = CircularBuffer<Entry>()
+        var buffer = Waiting()
         var dropped = 0
         var closing = false
         /// Set when the writer was called while it was not waiting: its next wait returns at once.
@@ -69,11 +76,12 @@ public final class PredictionLog: PredictionSink {
     /// - Parameters:
     ///   - store: where records are appended.
     ///   - capacity: the most records held in memory while the store is slow or down (default 100,000).
-    ///   - batchSize: the most records per append (default 128). Small batches keep the writer's bursts of CPU
-    ///     short, so it delays the gateway's threads less on a busy machine; larger ones cost little less per record.
+    ///   - batchSize: the most records per append (default 256). Each batch costs a wake-up of the writer's thread
+    ///     (a context switch on a busy machine), so batches of a few hundred records keep that cost small per record
+    ///     while a batch still takes well under a millisecond to write.
     ///   - interval: the longest a record waits before its batch is written (default 100 ms).
     public init(
-        store: any PredictionStore, logger: Logger, capacity: Int = 100_000, batchSize: Int = 128, interval: Duration = .milliseconds(100)
+        store: any PredictionStore, logger: Logger, capacity: Int = 100_000, batchSize: Int = 256, interval: Duration = .milliseconds(100)
     ) {
         self.store = store
         self.synchronousStore = store as? any SynchronousPredictionAppending
@@ -99,21 +107,22 @@ public final class PredictionLog: PredictionSink {
 
     /// Takes one record; drops it (and counts it) when the buffer is full or the log is closed.
     public func record(_ record: PredictionRecord) {
-        append(Entry(record: record, unhashed: nil))
+        append(record, unhashed: nil)
     }
 
     /// Takes one record whose features are the SHA-256 of `features` (as hex), computed by the writer.
     func record(_ record: PredictionRecord, hashing features: [UInt8]) {
-        append(Entry(record: record, unhashed: features))
+        append(record, unhashed: features)
     }
 
-    private func append(_ entry: Entry) {
+    private func append(_ record: PredictionRecord, unhashed: [UInt8]?) {
         let full = state.withLock { state -> Bool? in
             guard !state.closing, state.buffer.count < capacity else {
                 state.dropped += 1
                 return nil
             }
-            state.buffer.append(entry)
+            if let unhashed { state.buffer.unhashed.append((state.buffer.records.count, unhashed)) }
+            state.buffer.records.append(record)
             return state.buffer.count == batchSize
         }
         if full == true { ring() }
@@ -144,31 +153,37 @@ public final class PredictionLog: PredictionSink {
 
     private func write() {
         var failures = 0
+        // The batch being written. When no more than a batch waits, the writer swaps the whole buffer for this one
+        // (emptied, its storage kept), so records are not copied out one by one; features still to hash are
+        // hashed in place afterwards, outside the lock.
+        var batch = Waiting()
         // Nothing is waiting yet: the first batch starts like every other, when it is full, the interval is over or
         // the log closes.
         pause()
         while true {
-            // The records are moved out of the buffer as they are; features still to hash are hashed in place
-            // afterwards, outside the lock.
-            var records: [PredictionRecord] = []
-            var unhashed: [(index: Int, bytes: [UInt8])] = []
+            batch.removeAll()
             let closing = state.withLock { state in
-                let count = min(state.buffer.count, batchSize)
-                records.reserveCapacity(count)
-                for index in 0..<count {
-                    let entry = state.buffer.removeFirst()
-                    if let bytes = entry.unhashed { unhashed.append((index, bytes)) }
-                    records.append(entry.record)
+                if state.buffer.count <= batchSize {
+                    swap(&batch, &state.buffer)
+                } else {
+                    batch.records.append(contentsOf: state.buffer.records[..<batchSize])
+                    state.buffer.records.removeFirst(batchSize)
+                    let split = state.buffer.unhashed.partition { $0.index >= batchSize }
+                    batch.unhashed.append(contentsOf: state.buffer.unhashed[..<split])
+                    state.buffer.unhashed.removeFirst(split)
+                    for index in state.buffer.unhashed.indices { state.buffer.unhashed[index].index -= batchSize }
                 }
                 return state.closing
             }
-            for (index, bytes) in unhashed {
-                records[index].features = bytes.withUnsafeBytes { buffer in
+            for (index, bytes) in batch.unhashed {
+                batch.records[index].features = bytes.withUnsafeBytes { buffer in
                     var hasher = DigestHasher()
                     hasher.update(bytes: buffer)
                     return hasher.finalize().hex
                 }
             }
+            batch.unhashed.removeAll(keepingCapacity: true)
+            let records = batch.records
             if !records.isEmpty {
                 do {
                     try appendNow(records)
@@ -179,7 +194,9 @@ public final class PredictionLog: PredictionSink {
                 } catch {
                     failures += 1
                     let waiting = state.withLock { state in
-                        for record in records.reversed() { state.buffer.prepend(Entry(record: record, unhashed: nil)) }
+                        // Back in front of what came since, hashed already.
+                        state.buffer.records.insert(contentsOf: records, at: 0)
+                        for index in state.buffer.unhashed.indices { state.buffer.unhashed[index].index += records.count }
                         return state.buffer.count
                     }
                     if failures == 1 || failures % 50 == 0 {

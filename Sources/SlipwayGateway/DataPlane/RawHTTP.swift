@@ -111,6 +111,19 @@ enum RawHTTP {
         }
     }
 
+    /// Whether the bytes in `range` equal `lowercase` (ASCII, given in lower case), ignoring case.
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, lowercased lowercase: [UInt8]) -> Bool {
+        guard range.count == lowercase.count else { return false }
+        var offset = 0
+        for index in range {
+            let byte = bytes[index]
+            let folded = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+            if folded != lowercase[offset] { return false }
+            offset += 1
+        }
+        return true
+    }
+
     /// Whether a comma-separated header value holds `token` (given in lower case), ignoring case.
     static func listContains(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ token: StaticString) -> Bool {
         var start = range.lowerBound
@@ -169,5 +182,64 @@ extension ByteBuffer {
             discardReadBytes()
         }
         writeBuffer(&part)
+    }
+}
+
+/// Writes the parts of a message straight into memory reserved for all of them at once (see
+/// ``ByteBuffer/writeParts(upTo:_:)``): one capacity check for the message instead of one per part.
+struct PartWriter {
+    private let base: UnsafeMutableRawPointer
+    private let limit: Int
+    private(set) var count = 0
+
+    fileprivate init(_ memory: UnsafeMutableRawBufferPointer) {
+        base = memory.baseAddress!
+        limit = memory.count
+    }
+
+    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        precondition(bytes.count <= limit - count, "a message outgrew the room reserved for it")
+        (base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func put(_ text: StaticString) {
+        put(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func put(_ text: String) {
+        var text = text
+        text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func put(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { put($0) }
+    }
+
+    /// A non-negative number in decimal.
+    mutating func put(decimal value: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var remaining = UInt64(max(value, 0))
+        var length = 0
+        withUnsafeMutableBytes(of: &digits) { room in
+            repeat {
+                length += 1
+                room[24 - length] = UInt8(truncatingIfNeeded: remaining % 10) + UInt8(ascii: "0")
+                remaining /= 10
+            } while remaining > 0
+        }
+        withUnsafeBytes(of: &digits) { put(UnsafeRawBufferPointer(rebasing: $0[(24 - length)...])) }
+    }
+}
+
+extension ByteBuffer {
+    /// Appends what `body` puts, in at most `bound` bytes (it traps beyond them).
+    mutating func writeParts(upTo bound: Int, _ body: (inout PartWriter) -> Void) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { memory in
+            var writer = PartWriter(memory)
+            body(&writer)
+            return writer.count
+        }
     }
 }

@@ -39,7 +39,7 @@ public struct ApprovalHook: JobStartHook {
                 }
                 switch current.state {
                 case .pending:
-                    if job.isCancelled() { return .finished(conclusion: .cancelled, outputs: [:], cached: false) }
+                    if job.isCancelled() || Task.isCancelled { return .finished(conclusion: .cancelled, outputs: [:], cached: false) }
                     try? await Task.sleep(for: pollInterval)
                     continue
                 case .rejected:
@@ -55,7 +55,7 @@ public struct ApprovalHook: JobStartHook {
         if ready > Date() {
             job.log("wait timer of \(name): starting at \(Timestamp.format(ready))")
             while ready > Date() {
-                if job.isCancelled() { return .finished(conclusion: .cancelled, outputs: [:], cached: false) }
+                if job.isCancelled() || Task.isCancelled { return .finished(conclusion: .cancelled, outputs: [:], cached: false) }
                 try? await Task.sleep(for: min(pollInterval, .seconds(max(0.01, ready.timeIntervalSinceNow))))
             }
         }

@@ -46,7 +46,8 @@ struct ConcurrencyGroups: Sendable {
         }
     }
 
-    /// Waits for the group (cancelling its holder first with `cancelInProgress`); nil when `isCancelled` turns true first.
+    /// Waits for the group (cancelling its holder first with `cancelInProgress`); nil when `isCancelled` turns true first,
+    /// or the waiting task is cancelled (which calls `cancelSelf`).
     func acquire(
         group: String, cancelInProgress: Bool, run: String, cancelSelf: @escaping @Sendable () -> Void, isCancelled: @Sendable () -> Bool,
         waiting: (String) -> Void
@@ -66,6 +67,9 @@ struct ConcurrencyGroups: Sendable {
                 Self.local.withLock { $0[lockPath] = (run, cancelSelf) }
                 return Lease(fd: fd, lockPath: lockPath, run: run)
             }
+            // Cancelled while waiting, by the run or by the task waiting (whose sleep below would then return at
+            // once, every time): a cancelled task cancels the run, which ends without the group.
+            if Task.isCancelled { cancelSelf() }
             if isCancelled() {
                 close(fd)
                 return nil
@@ -84,7 +88,13 @@ struct ConcurrencyGroups: Sendable {
                 }
                 signalled = true
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            do {
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                cancelSelf()
+                close(fd)
+                return nil
+            }
         }
     }
 }

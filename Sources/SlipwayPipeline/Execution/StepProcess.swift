@@ -91,7 +91,7 @@ struct StepProcess: Sendable {
             } else if stoppedFor == nil {
                 if clock.now >= deadline {
                     stoppedFor = .timedOut
-                } else if shouldInterrupt() {
+                } else if shouldInterrupt() || Task.isCancelled {
                     stoppedFor = .interrupted
                 }
                 if stoppedFor != nil {

@@ -555,7 +555,8 @@ public final class WorkflowExecution: Sendable {
         var runner: (any PipelineRunner)?
         var announced = false
         while runner == nil {
-            if scope.isCancelled { return await finish(JobOutcome(conclusion: .cancelled, outcome: .cancelled, outputs: [:])) }
+            // A cancelled task would not sleep below: it ends the job as cancelled too.
+            if scope.isCancelled || Task.isCancelled { return await finish(JobOutcome(conclusion: .cancelled, outcome: .cancelled, outputs: [:])) }
             runner = await run.pool.tryAcquire(labels: labels, job: job.id, maxParallel: job.strategy?.maxParallel)
             if runner == nil {
                 if !announced {
