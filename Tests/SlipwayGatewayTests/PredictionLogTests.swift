@@ -334,56 +334,59 @@ import Testing
         #expect(all.count == 2_600 && all.suffix(100).map(\.requestId) == (3_000..<3_100).map { "r\($0)" })
     }
 
-    @Test func aFailingStoreKeepsTheBatchAndRetries() async throws {
+    /// Runs `body` with a real store in a folder of its own whose first `failures` appends fail, and a quiet logger.
+    static func withFailingStore(failures: Int, _ body: (FailingFirst, Logger) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-predictions-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = FailingFirst(failures: 3, store: try SQLiteMetadataStore(path: folder.appendingPathComponent("metadata.sqlite").path))
+        let store = FailingFirst(failures: failures, store: try SQLiteMetadataStore(path: folder.appendingPathComponent("metadata.sqlite").path))
         var logger = Logger(label: "prediction-log-test")
         logger.logLevel = .critical
-        let log = PredictionLog(store: store, logger: logger, batchSize: 10, interval: .milliseconds(10))
-        for i in 0..<35 { log.record(Self.record(i)) }
-        await log.close()
-        #expect(store.attempts > 3 && log.dropped == 0)
-        let logged = try await store.predictions(endpoint: "churn", since: nil, limit: 100, pageToken: nil).items
-        #expect(Set(logged.map(\.requestId)) == Set((0..<35).map { "r\($0)" }) && logged.count == 35)
+        try await body(store, logger)
+    }
+
+    @Test func aFailingStoreKeepsTheBatchAndRetries() async throws {
+        try await Self.withFailingStore(failures: 3) { store, logger in
+            let log = PredictionLog(store: store, logger: logger, batchSize: 10, interval: .milliseconds(10))
+            for i in 0..<35 { log.record(Self.record(i)) }
+            await log.close()
+            #expect(store.attempts > 3 && log.dropped == 0)
+            let logged = try await store.predictions(endpoint: "churn", since: nil, limit: 100, pageToken: nil).items
+            #expect(Set(logged.map(\.requestId)) == Set((0..<35).map { "r\($0)" }) && logged.count == 35)
+        }
     }
 
     /// Features hashed by the writer stay with their own record when a backlog is written in several batches
     /// and a failed batch goes back in front of what came after it.
     @Test func hashedFeaturesStayWithTheirRecordsThroughBacklogsAndRetries() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-predictions-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = FailingFirst(failures: 4, store: try SQLiteMetadataStore(path: folder.appendingPathComponent("metadata.sqlite").path))
-        var logger = Logger(label: "prediction-log-test")
-        logger.logLevel = .critical
-        let log = PredictionLog(store: store, logger: logger, batchSize: 7, interval: .milliseconds(5))
-        func bytes(_ i: Int) -> [UInt8] { Array("{\"inputs\":[\(i)]}".utf8) }
-        // Every third record's features are hashed by the writer; the others carry none or their own text.
-        for i in 0..<200 {
-            var record = Self.record(i)
-            if i % 3 == 0 {
-                log.record(record, hashing: bytes(i))
-            } else {
-                if i % 3 == 1 { record.features = "plain-\(i)" }
-                log.record(record)
+        try await Self.withFailingStore(failures: 4) { store, logger in
+            let log = PredictionLog(store: store, logger: logger, batchSize: 7, interval: .milliseconds(5))
+            func bytes(_ i: Int) -> [UInt8] { Array("{\"inputs\":[\(i)]}".utf8) }
+            // Every third record's features are hashed by the writer; the others carry none or their own text.
+            for i in 0..<200 {
+                var record = Self.record(i)
+                if i % 3 == 0 {
+                    log.record(record, hashing: bytes(i))
+                } else {
+                    if i % 3 == 1 { record.features = "plain-\(i)" }
+                    log.record(record)
+                }
+                if i % 40 == 0 { try await Task.sleep(for: .milliseconds(15)) }
             }
-            if i % 40 == 0 { try await Task.sleep(for: .milliseconds(15)) }
-        }
-        await log.close()
-        #expect(store.attempts > 4 && log.dropped == 0)
-        let logged = try await store.predictions(endpoint: "churn", since: nil, limit: 1_000, pageToken: nil).items
-        #expect(logged.count == 200)
-        for record in logged {
-            let i = try #require(Int(record.requestId.dropFirst()))
-            switch i % 3 {
-            case 0:
-                var hasher = DigestHasher()
-                bytes(i).withUnsafeBytes { hasher.update(bytes: $0) }
-                #expect(record.features == hasher.finalize().hex, "record \(i)")
-            case 1: #expect(record.features == "plain-\(i)")
-            default: #expect(record.features == nil)
+            await log.close()
+            #expect(store.attempts > 4 && log.dropped == 0)
+            let logged = try await store.predictions(endpoint: "churn", since: nil, limit: 1_000, pageToken: nil).items
+            #expect(logged.count == 200)
+            for record in logged {
+                let i = try #require(Int(record.requestId.dropFirst()))
+                switch i % 3 {
+                case 0:
+                    var hasher = DigestHasher()
+                    bytes(i).withUnsafeBytes { hasher.update(bytes: $0) }
+                    #expect(record.features == hasher.finalize().hex, "record \(i)")
+                case 1: #expect(record.features == "plain-\(i)")
+                default: #expect(record.features == nil)
+                }
             }
         }
     }

@@ -81,16 +81,7 @@ enum RawHTTP {
 
     /// Whether the bytes in `range` equal `lowercase` (ASCII, given in lower case), ignoring case.
     static func equals(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
-        guard range.count == lowercase.utf8CodeUnitCount else { return false }
-        let other = lowercase.utf8Start
-        var offset = 0
-        for index in range {
-            let byte = bytes[index]
-            let folded = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
-            if folded != other[offset] { return false }
-            offset += 1
-        }
-        return true
+        equals(bytes, range, lowercased: UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
     }
 
     /// Whether the bytes in `range` equal `name` ignoring ASCII case.
@@ -113,6 +104,10 @@ enum RawHTTP {
 
     /// Whether the bytes in `range` equal `lowercase` (ASCII, given in lower case), ignoring case.
     static func equals(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, lowercased lowercase: [UInt8]) -> Bool {
+        lowercase.withUnsafeBytes { equals(bytes, range, lowercased: $0) }
+    }
+
+    private static func equals(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, lowercased lowercase: UnsafeRawBufferPointer) -> Bool {
         guard range.count == lowercase.count else { return false }
         var offset = 0
         for index in range {
