@@ -86,7 +86,7 @@ struct FastExchange {
                 features = GatewayHandler.features(of: body, inferenceHeaderLength: request.inferenceHeaderLength, logging: endpoint.featureLogging)
             }
         }
-        upstreamBytes(&out, head: head, request: request, body: body, backend: backend, requestId: requestId)
+        upstreamBytes(&out, head: head, firstLine: lines, request: request, body: body, backend: backend, requestId: requestId)
         let exchange = FastExchange(
             length: request.length, requestId: requestId, endpoint: name, variant: decision.variant, backend: backend, started: started,
             arrival: logs ? Date() : nil, stickyKey: decision.stickyKey, features: features, unhashedFeatures: unhashed, logs: logs,
@@ -145,10 +145,11 @@ struct FastExchange {
     }
 
     /// The request sent upstream: the client's header lines but for the ones the gateway sets, after a request
-    /// line with the backend's model, then `Host`, `X-Request-Id`, `Content-Length` and the body.
+    /// line with the backend's model, then `Host`, `X-Request-Id`, `Content-Length` and the body; `first` is where the
+    /// head's header lines start.
     private static func upstreamBytes(
-        _ out: inout ByteBuffer, head: ByteBuffer, request: GatewayFastPath.Request, body: ByteBuffer, backend: GatewayTable.Backend,
-        requestId: String
+        _ out: inout ByteBuffer, head: ByteBuffer, firstLine first: Int, request: GatewayFastPath.Request, body: ByteBuffer,
+        backend: GatewayTable.Backend, requestId: String
     ) {
         let bound = request.length + backend.modelName.utf8.count + backend.host.utf8.count + requestId.utf8.count + 128
         out.writeParts(upTo: bound) { out in
@@ -158,7 +159,6 @@ struct FastExchange {
             head.withUnsafeReadableBytes { bytes in
                 out.put(UnsafeRawBufferPointer(rebasing: bytes[request.query]))
                 out.put(" HTTP/1.1\r\n")
-                let first = (RawHTTP.memchrIndex(bytes, UInt8(ascii: "\n"), from: 0) ?? 0) + 1
                 var runStart = first
                 RawHTTP.forEachField(bytes, first..<request.headEnd) { name, _, line in
                     let replaced: Bool
