@@ -220,7 +220,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore"], swiftSettings: swiftSettings),
+        .target(name: "CSlipwayTestSupport", path: "Tests/CSlipwayTestSupport"),
+        .testTarget(name: "SlipwayCoreTests", dependencies: ["SlipwayCore", "CSlipwayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SlipwayStoreTests",
             dependencies: ["SlipwayCore", "SlipwayStore", "SlipwayStoreSQLite", "SlipwayStoreConformance"],

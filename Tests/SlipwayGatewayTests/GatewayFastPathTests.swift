@@ -195,7 +195,7 @@ final class ScriptedBackend: Sendable {
         let answer: String
         let closeAfterAnswer: Bool
         let seen: NIOLockedValueBox<[String]>
-        var buffer = ""
+        var buffer: [UInt8] = []
 
         init(answer: String, closeAfterAnswer: Bool, seen: NIOLockedValueBox<[String]>) {
             self.answer = answer
@@ -204,16 +204,18 @@ final class ScriptedBackend: Sendable {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            buffer += String(buffer: unwrapInboundIn(data))
+            // Bytes, not text: a read may end inside a character, and a body need not be UTF-8 at all.
+            buffer += unwrapInboundIn(data).readableBytesView
             // One request: a head, then Content-Length bytes (the gateway always sends one).
-            while let end = buffer.range(of: "\r\n\r\n") {
-                let head = buffer[..<end.upperBound]
+            let separator = Array("\r\n\r\n".utf8)
+            while let end = buffer.indices.dropLast(3).first(where: { buffer[$0..<$0 + 4].elementsEqual(separator) }).map({ $0 + 4 }) {
+                let head = String(decoding: buffer[..<end], as: UTF8.self)
                 let length = head.components(separatedBy: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
-                let total = buffer.utf8.distance(from: buffer.startIndex, to: end.upperBound) + length
-                guard buffer.utf8.count >= total else { return }
-                let request = String(buffer.utf8.prefix(total))!
-                buffer = String(buffer.utf8.dropFirst(total))!
+                let total = end + length
+                guard buffer.count >= total else { return }
+                let request = String(decoding: buffer[..<total], as: UTF8.self)
+                buffer.removeFirst(total)
                 seen.withLockedValue { $0.append(request) }
                 let closes = closeAfterAnswer || answer.hasPrefix("HTTP/1.0") || answer.contains("Connection: close")
                 let written = context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)))

@@ -218,7 +218,7 @@ struct RemoteRunnerTests {
         let leftover = try await runCLIAsync(["runs", "list"], in: folder)
         #expect(leftover.status == 0)
         let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        let gone = await runner.wait(seconds: 30) { kill(pid, 0) != 0 }
+        let gone = await runner.wait(seconds: 30) { !isAlive(pid) }
         #expect(gone, "the step's sleep (pid \(pid)) outlived the cancelled job")
         let list = try await server.call(.GET, "/api/v1/runners", token: server.adminToken)
         #expect((list.object["runners"] as? [[String: Any]])?.first?["state"] as? String == "idle", "\(list.text)")
