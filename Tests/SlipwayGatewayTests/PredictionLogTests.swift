@@ -334,6 +334,49 @@ import Testing
         #expect(all.count == 2_600 && all.suffix(100).map(\.requestId) == (3_000..<3_100).map { "r\($0)" })
     }
 
+    /// The niceness of a thread of this process (field 19 of its `stat`), or nil when it is gone.
+    static func niceness(ofThread task: String) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
+    }
+
+    /// The ids of this process's threads with a name.
+    static func threads(named name: String) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { task in
+            (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == name
+        }
+    }
+
+    @Test func theWriterRunsBelowTheThreadsThatAnswerRequests() async throws {
+        try await Self.withFailingStore(failures: 0) { store, logger in
+            let before = Set(Self.threads(named: "slipway-predlog"))
+            let log = PredictionLog(store: store, logger: logger, batchSize: 10, interval: .milliseconds(10))
+            // The writer names itself and sets its niceness as it starts; other tests' writers may start meanwhile.
+            var writers: [String] = []
+            for _ in 0..<200 where writers.isEmpty {
+                try await Task.sleep(for: .milliseconds(10))
+                writers = Self.threads(named: "slipway-predlog").filter { !before.contains($0) }
+            }
+            let process = try #require(Self.niceness(ofThread: String(getpid())))
+            let expected = min(19, process + Int(PredictionLog.writerNiceness))
+            #expect(!writers.isEmpty, "no thread named slipway-predlog started")
+            for writer in writers {
+                // A writer that has named itself but not yet lowered itself is seen again a moment later.
+                var nice = Self.niceness(ofThread: writer)
+                for _ in 0..<100 where nice != nil && nice != expected {
+                    try await Task.sleep(for: .milliseconds(10))
+                    nice = Self.niceness(ofThread: writer)
+                }
+                #expect(nice == nil || nice == expected, "writer \(writer) runs at \(nice.map(String.init) ?? "?"), the process at \(process)")
+            }
+            for i in 0..<20 { log.record(Self.record(i)) }
+            await log.close()
+            #expect(try await store.predictions(endpoint: "churn", since: nil, limit: 100, pageToken: nil).items.count == 20)
+        }
+    }
+
     /// Runs `body` with a real store in a folder of its own whose first `failures` appends fail, and a quiet logger.
     static func withFailingStore(failures: Int, _ body: (FailingFirst, Logger) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-predictions-\(UUID().uuidString.prefix(8))")

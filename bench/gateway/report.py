@@ -71,7 +71,7 @@ w(f"- Versions: nginx {meta['nginx_version']} (Debian), wrk {meta['wrk_version']
 w(f"- CPU placement: {placement}. Every process the benchmark starts (upstream, both proxies, wrk, the "
   f"load generator) runs at niceness {meta['nice']}, so that other work on the machine takes less of the CPUs; "
   "it applies to both sides alike (set per thread: Slipway's gateway and worker threads do not inherit the "
-  "process's niceness).")
+  "process's niceness; its prediction-log writer keeps the distance below the process that Slipway gives it).")
 logged = meta["predictions_logged"]
 if logged.isdigit() and int(logged) > 0:
     logging_note = (f"the prediction log held {int(logged):,} records for the endpoint after the throughput rounds, "

@@ -212,12 +212,22 @@ printf 'a tiny model\n' >"$WORK/slipway/model.bin"
 } >"$OUT/setup.log"
 if [ "$PIN" = 1 ]; then taskset -apc 0 "$SLIPWAY_PID" >/dev/null; fi
 # Niceness is per thread, and the server's gateway and pool threads do not inherit the process's (they are
-# started from a thread pool that sets its own): give every thread the benchmark's niceness.
+# started from a thread pool that sets its own): give every thread the benchmark's niceness, but for
+# Slipway's prediction-log writer, which Slipway itself runs a few steps below its main thread (so that it
+# never takes a CPU from the threads that answer requests): it keeps that distance.
 renice_threads() {
     [ "$NICE" = 0 ] && return 0
-    local pid task
+    local pid task main own
     for pid in "$@"; do
-        for task in /proc/"$pid"/task/*; do renice -n "$NICE" -p "${task##*/}" >/dev/null 2>&1 || true; done
+        main=$(awk '{ sub(/^.*\) /, ""); print $17 }' /proc/"$pid"/stat)
+        for task in /proc/"$pid"/task/*; do
+            if [ "$(cat "$task"/comm 2>/dev/null)" = slipway-predlog ]; then
+                own=$(awk '{ sub(/^.*\) /, ""); print $17 }' "$task"/stat 2>/dev/null) || continue
+                renice -n $((NICE + own - main)) -p "${task##*/}" >/dev/null 2>&1 || true
+            else
+                renice -n "$NICE" -p "${task##*/}" >/dev/null 2>&1 || true
+            fi
+        done
     done
 }
 renice_threads "$SLIPWAY_PID"

@@ -23,6 +23,11 @@ int CSlipwayAccept(int listener);
 
 /// Names the calling thread (as `ps` and `perf` show it; at most 15 bytes are kept).
 void CSlipwayNameThread(const char *name);
+
+/// Runs the calling thread `steps` niceness steps below the process's main thread (at most at 19), for
+/// background work that must not take a CPU from the threads that answer requests; returns the thread's
+/// niceness afterwards.
+int CSlipwayRunThreadBelowProcess(int steps);
 #endif
 
 #endif

@@ -71,6 +71,10 @@ public final class PredictionLog: PredictionSink {
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
+    /// How many niceness steps the writer's thread runs below the process: enough that a gateway thread that
+    /// wakes up takes the CPU from it at once, little enough that it keeps up with the gateway at full load.
+    static let writerNiceness: Int32 = 5
+
     /// Starts the writer.
     ///
     /// - Parameters:
@@ -99,6 +103,9 @@ public final class PredictionLog: PredictionSink {
             #if os(Linux)
             // Named for `top -H` and `/proc`: a thread started from a pool thread would otherwise carry that one's name.
             CSlipwayNameThread("slipway-predlog")
+            // Below the threads that answer requests: a batch (and now and then sealing a segment) is work that
+            // can wait a moment, and on a machine with few cores it would otherwise take a CPU from a request.
+            _ = CSlipwayRunThreadBelowProcess(Self.writerNiceness)
             #endif
             write()
         }
