@@ -25,9 +25,8 @@ int CSlipwayAccept(int listener);
 void CSlipwayNameThread(const char *name);
 
 /// Runs the calling thread `steps` niceness steps below the process's main thread (at most at 19), for
-/// background work that must not take a CPU from the threads that answer requests; returns the thread's
-/// niceness afterwards.
-int CSlipwayRunThreadBelowProcess(int steps);
+/// background work that must not take a CPU from the threads that answer requests.
+void CSlipwayRunThreadBelowProcess(int steps);
 #endif
 
 #endif

@@ -105,7 +105,7 @@ public final class PredictionLog: PredictionSink {
             CSlipwayNameThread("slipway-predlog")
             // Below the threads that answer requests: a batch (and now and then sealing a segment) is work that
             // can wait a moment, and on a machine with few cores it would otherwise take a CPU from a request.
-            _ = CSlipwayRunThreadBelowProcess(Self.writerNiceness)
+            CSlipwayRunThreadBelowProcess(Self.writerNiceness)
             #endif
             write()
         }
