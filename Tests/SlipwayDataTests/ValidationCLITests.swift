@@ -10,10 +10,10 @@ import Testing
     static let train = example.appendingPathComponent("train.csv").path
     static let test = example.appendingPathComponent("test.csv").path
 
-    @Test func passingDataExitsZeroAndWritesTheReportAtomically() throws {
+    @Test func passingDataExitsZeroAndWritesTheReportAtomically() async throws {
         let folder = try validationScratch("cli-pass")
         let output = folder.appendingPathComponent("report.json")
-        let result = try runValidationCLI(
+        let result = try await runValidationCLI(
             ["data", "validate", "--schema", Self.schema, "--data", Self.test, "--reference", Self.train, "--output", output.path], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("result     PASS"))
@@ -31,20 +31,20 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
-    @Test func failedChecksExitOneWithTheFailuresFirst() throws {
+    @Test func failedChecksExitOneWithTheFailuresFirst() async throws {
         let folder = try validationScratch("cli-fail")
         var text = try String(contentsOfFile: Self.test, encoding: .utf8)
         text += "1,2,3\n"
         text = text.replacingOccurrences(of: "\n13.82,", with: "\n-13.82,")
         let data = try writeValidationFile(folder, "bad.csv", text)
-        let result = try runValidationCLI(["data", "validate", "--schema", Self.schema, "--data", data.path], in: folder)
+        let result = try await runValidationCLI(["data", "validate", "--schema", Self.schema, "--data", data.path], in: folder)
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("FAILED CHECKS"))
         #expect(result.stdout.contains("mean_radius"))
         #expect(result.stdout.contains("malformed_row"))
         #expect(result.stdout.contains("result     FAIL"))
 
-        let json = try runValidationCLI(["data", "validate", "--schema", Self.schema, "--data", data.path, "--json"], in: folder)
+        let json = try await runValidationCLI(["data", "validate", "--schema", Self.schema, "--data", data.path, "--json"], in: folder)
         #expect(json.status == 1)
         let report = try JSONDecoder().decode(ValidationReport.self, from: Data(json.stdout.utf8))
         #expect(report.malformedRows == 1)
@@ -54,7 +54,7 @@ import Testing
         #expect(min.threshold == 0)
     }
 
-    @Test func unusableInputExitsTwo() throws {
+    @Test func unusableInputExitsTwo() async throws {
         let folder = try validationScratch("cli-unusable")
         let badSchema = try writeValidationFile(
             folder, "schema.json", #"{"columns": [{"name": "a", "type": "float"}, {"name": 3, "type": "integer"}]}"#)
@@ -69,14 +69,14 @@ import Testing
             ["--schema", Self.schema, "--data", Self.test, "--output", folder.appendingPathComponent("no/such/folder/report.json").path],
         ]
         for arguments in cases {
-            let result = try runValidationCLI(["data", "validate"] + arguments, in: folder)
+            let result = try await runValidationCLI(["data", "validate"] + arguments, in: folder)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("error:"), "\(arguments)")
         }
-        let schemaErrors = try runValidationCLI(["data", "validate", "--schema", badSchema.path, "--data", Self.test], in: folder)
+        let schemaErrors = try await runValidationCLI(["data", "validate", "--schema", badSchema.path, "--data", Self.test], in: folder)
         #expect(schemaErrors.stderr.contains("/columns/0/type"))
         #expect(schemaErrors.stderr.contains("/columns/1/name"))
-        let json = try runValidationCLI(["data", "validate", "--schema", badSchema.path, "--data", Self.test, "--json"], in: folder)
+        let json = try await runValidationCLI(["data", "validate", "--schema", badSchema.path, "--data", Self.test, "--json"], in: folder)
         #expect(json.status == 2)
         struct ErrorDocument: Decodable {
             struct Inner: Decodable {
@@ -92,15 +92,15 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("no").path))
     }
 
-    @Test func jsonLinesByExtensionOrFlag() throws {
+    @Test func jsonLinesByExtensionOrFlag() async throws {
         let folder = try validationScratch("cli-jsonl")
         let schema = try writeValidationFile(folder, "s.json", #"{"columns": [{"name": "a", "type": "integer", "allowConstant": true}]}"#)
         let lines = "{\"a\": 1}\n{\"a\": 2}\n"
         let jsonl = try writeValidationFile(folder, "d.jsonl", lines)
         let txt = try writeValidationFile(folder, "d.txt", lines)
-        #expect(try runValidationCLI(["data", "validate", "--schema", schema.path, "--data", jsonl.path], in: folder).status == 0)
-        #expect(try runValidationCLI(["data", "validate", "--schema", schema.path, "--data", txt.path, "--format", "jsonl"], in: folder).status == 0)
+        #expect(try await runValidationCLI(["data", "validate", "--schema", schema.path, "--data", jsonl.path], in: folder).status == 0)
+        #expect(try await runValidationCLI(["data", "validate", "--schema", schema.path, "--data", txt.path, "--format", "jsonl"], in: folder).status == 0)
         // Read as CSV, the same file has a header '{"a": 1}' and no column a.
-        #expect(try runValidationCLI(["data", "validate", "--schema", schema.path, "--data", txt.path], in: folder).status == 1)
+        #expect(try await runValidationCLI(["data", "validate", "--schema", schema.path, "--data", txt.path], in: folder).status == 1)
     }
 }

@@ -6,10 +6,10 @@ import Testing
 /// A file larger than any buffer validates in bounded memory.
 @Suite struct ValidationMemoryTests {
     /// Peak resident memory of a `slipway` child in KiB, from `/usr/bin/time -v`, else from polling `/proc/PID/status`.
-    func peakResidentKiB(_ arguments: [String], in folder: URL) throws -> (ValidationChildResult, Int) {
+    func peakResidentKiB(_ arguments: [String], in folder: URL) async throws -> (ValidationChildResult, Int) {
         let time = URL(fileURLWithPath: "/usr/bin/time")
         if FileManager.default.isExecutableFile(atPath: time.path) {
-            let result = try runValidationChild(time, ["-v", validationExecutable().path] + arguments, in: folder)
+            let result = try await runValidationChild(time, ["-v", validationExecutable().path] + arguments, in: folder)
             let line = result.stderr.split(separator: "\n").first { $0.contains("Maximum resident set size") }
             let value = line.flatMap { $0.split(separator: ":").last }.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             return (result, try #require(value, "no peak memory in: \(result.stderr.suffix(2000))"))
@@ -29,12 +29,12 @@ import Testing
             {
                 peak = max(peak, kib)
             }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         return (ValidationChildResult(status: process.terminationStatus, stdout: "", stderr: ""), peak)
     }
 
-    @Test(.timeLimit(.minutes(3))) func aThreeHundredMegabyteFileValidatesInBoundedMemory() throws {
+    @Test(.timeLimit(.minutes(3))) func aThreeHundredMegabyteFileValidatesInBoundedMemory() async throws {
         let folder = try validationScratch("memory")
         defer { try? FileManager.default.removeItem(at: folder) }
         let schema = try writeValidationFile(
@@ -74,10 +74,10 @@ import Testing
         try handle.close()
         let small = try writeValidationFile(folder, "small.csv", reference)
 
-        let (baseline, baselinePeak) = try peakResidentKiB(["data", "validate", "--schema", schema.path, "--data", small.path], in: folder)
+        let (baseline, baselinePeak) = try await peakResidentKiB(["data", "validate", "--schema", schema.path, "--data", small.path], in: folder)
         #expect(baseline.status == 0, "\(baseline.stderr.suffix(3000))")
         let output = folder.appendingPathComponent("report.json")
-        let (result, peak) = try peakResidentKiB(
+        let (result, peak) = try await peakResidentKiB(
             ["data", "validate", "--schema", schema.path, "--data", big.path, "--reference", small.path, "--output", output.path], in: folder)
         #expect(result.status == 0, "\(result.stderr.suffix(3000))")
         let report = try JSONDecoder().decode(ValidationReport.self, from: Data(contentsOf: output))

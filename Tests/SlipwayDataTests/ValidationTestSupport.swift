@@ -54,7 +54,7 @@ struct ValidationChildResult {
 }
 
 /// Runs `executable` with `arguments` to completion, collecting its output through files (no pipe can fill up).
-func runValidationChild(_ executable: URL, _ arguments: [String], in folder: URL) throws -> ValidationChildResult {
+func runValidationChild(_ executable: URL, _ arguments: [String], in folder: URL) async throws -> ValidationChildResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -70,6 +70,8 @@ func runValidationChild(_ executable: URL, _ arguments: [String], in folder: URL
     process.standardError = errHandle
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    // Polling keeps the shared threads free for the other tests while a long child runs.
+    while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
     process.waitUntilExit()
     try outHandle.close()
     try errHandle.close()
@@ -79,6 +81,6 @@ func runValidationChild(_ executable: URL, _ arguments: [String], in folder: URL
 }
 
 /// Runs `slipway ARGS…` as a child process.
-func runValidationCLI(_ arguments: [String], in folder: URL) throws -> ValidationChildResult {
-    try runValidationChild(validationExecutable(), arguments, in: folder)
+func runValidationCLI(_ arguments: [String], in folder: URL) async throws -> ValidationChildResult {
+    try await runValidationChild(validationExecutable(), arguments, in: folder)
 }

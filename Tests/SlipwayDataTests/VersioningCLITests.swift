@@ -14,49 +14,49 @@ import FoundationNetworking
 @Suite("Data versioning through the slipway CLI", .serialized, .timeLimit(.minutes(3)))
 struct VersioningCLITests {
     @Test("add, status, ls, checkout and gc as child processes, with --json")
-    func commands() throws {
+    func commands() async throws {
         let project = try VersioningProject("cli")
         defer { project.cleanUp() }
         try project.writeFiles("data", count: 10)
-        let added = try slipway(["data", "add", "data", "--json"], in: project.path)
+        let added = try await slipway(["data", "add", "data", "--json"], in: project.path)
         #expect(added.status == 0, "\(added.stderr)")
         let report = jsonObject(added.stdout)
         #expect(report["hashedFiles"] as? Int == 10)
         #expect(!added.stderr.contains("\r"), "no live progress bar when stderr is not a terminal")
-        let plain = try slipway(["data", "add", "data"], in: project.path)
+        let plain = try await slipway(["data", "add", "data"], in: project.path)
         #expect(plain.stderr.contains("hashed 0 of 10 file(s)"), "one summary line on stderr: \(plain.stderr)")
-        let status = try slipway(["data", "status", "--json"], in: project.path)
+        let status = try await slipway(["data", "status", "--json"], in: project.path)
         let paths = try #require(jsonObject(status.stdout)["paths"] as? [[String: Any]])
         #expect(paths.first?["state"] as? String == "up to date")
-        let listed = try slipway(["data", "ls", "data.slipway", "--json"], in: project.path)
+        let listed = try await slipway(["data", "ls", "data.slipway", "--json"], in: project.path)
         #expect((jsonObject(listed.stdout)["files"] as? [Any])?.count == 10)
         try FileManager.default.removeItem(atPath: project.path + "/data")
-        let checkout = try slipway(["data", "checkout", "--json"], in: project.path)
+        let checkout = try await slipway(["data", "checkout", "--json"], in: project.path)
         #expect(checkout.status == 0, "\(checkout.stderr)")
         #expect((jsonObject(checkout.stdout)["restored"] as? [Any])?.count == 10)
-        let gc = try slipway(["data", "gc", "--dry-run", "--json"], in: project.path)
+        let gc = try await slipway(["data", "gc", "--dry-run", "--json"], in: project.path)
         #expect(jsonObject(gc.stdout)["removedObjects"] as? Int == 0)
         #expect(jsonObject(gc.stdout)["keptObjects"] as? Int == 11)
     }
 
     @Test("bad input exits non-zero with a clear message and --json error document")
-    func badInput() throws {
+    func badInput() async throws {
         let project = try VersioningProject("cli-bad")
         defer { project.cleanUp() }
-        let missing = try slipway(["data", "add", "missing.csv", "--json"], in: project.path)
+        let missing = try await slipway(["data", "add", "missing.csv", "--json"], in: project.path)
         #expect(missing.status != 0)
         #expect((jsonObject(missing.stdout)["error"] as? [String: Any])?["code"] as? String == "not_found")
         try project.write("x.slipway", "kind: file\ndigest: sha256:zz\nsize: 1\nfiles: 1\n")
-        let corrupt = try slipway(["data", "status"], in: project.path)
+        let corrupt = try await slipway(["data", "status"], in: project.path)
         #expect(corrupt.status == 2)
         #expect(corrupt.stderr.contains("x.slipway:2") && corrupt.stderr.contains("'digest'"), "\(corrupt.stderr)")
-        let link = try slipway(["data", "add", "x", "--link", "teleport"], in: project.path)
+        let link = try await slipway(["data", "add", "x", "--link", "teleport"], in: project.path)
         #expect(link.status != 0 && link.stderr.contains("--link"))
-        let remote = try slipway(["data", "remote", "add", "bad name", "/tmp/x"], in: project.path)
+        let remote = try await slipway(["data", "remote", "add", "bad name", "/tmp/x"], in: project.path)
         #expect(remote.status == 2)
-        let outside = try slipway(["data", "add", "/etc/hostname"], in: project.path)
+        let outside = try await slipway(["data", "add", "/etc/hostname"], in: project.path)
         #expect(outside.status == 2 && outside.stderr.contains("outside the project"))
-        let noRemote = try slipway(["data", "push"], in: project.path)
+        let noRemote = try await slipway(["data", "push"], in: project.path)
         #expect(noRemote.status != 0 && noRemote.stderr.contains("slipway data remote add"))
     }
 
@@ -78,11 +78,11 @@ struct VersioningCLITests {
             bytes[2] = UInt8(index & 0xff)
             try project.write(String(format: "data/part-%03d.bin", index), Data(bytes))
         }
-        #expect(try slipway(["data", "add", "data"], in: project.path).status == 0)
+        #expect(try await slipway(["data", "add", "data"], in: project.path).status == 0)
         let env = ["SLIPWAY_TOKEN": server.adminToken]
-        #expect(try slipway(["data", "remote", "add", "hub", server.url], in: project.path).status == 0)
+        #expect(try await slipway(["data", "remote", "add", "hub", server.url], in: project.path).status == 0)
         // Without a token the server refuses, with a clear message.
-        let refused = try slipway(["data", "push"], in: project.path)
+        let refused = try await slipway(["data", "push"], in: project.path)
         #expect(refused.status != 0 && refused.stderr.contains("SLIPWAY_TOKEN"), "\(refused.stderr)")
 
         let objects = server.artifacts + "/objects/sha256"
@@ -99,7 +99,7 @@ struct VersioningCLITests {
             let deadline = Date().addingTimeInterval(60)
             while child.process.isRunning && storedCount() < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
             kill(child.process.processIdentifier, SIGKILL)
-            _ = child.wait()
+            _ = await child.wait()
             // Uploads whose bodies had fully arrived may still be landing on the server: wait until the count settles.
             partial = storedCount()
             var stableSince = Date()
@@ -122,21 +122,21 @@ struct VersioningCLITests {
                 #expect(Digest(of: data).hex == shard + name)
             }
         }
-        let again = try slipway(["data", "push", "--json"], in: project.path, environment: env)
+        let again = try await slipway(["data", "push", "--json"], in: project.path, environment: env)
         #expect(again.status == 0, "\(again.stderr)")
         let report = jsonObject(again.stdout)
         #expect(report["objects"] as? Int == 801)
         #expect((report["transferred"] as? Int ?? 0) == 801 - partial, "only what was missing is sent: \(again.stdout)")
-        let third = try slipway(["data", "push", "--json"], in: project.path, environment: env)
+        let third = try await slipway(["data", "push", "--json"], in: project.path, environment: env)
         #expect(jsonObject(third.stdout)["transferred"] as? Int == 0)
 
         // A clone with only the pointer pulls everything back, verified.
         try FileManager.default.copyItem(atPath: project.path + "/data.slipway", toPath: clone.path + "/data.slipway")
-        #expect(try slipway(["data", "remote", "add", "hub", server.url], in: clone.path).status == 0)
-        let pulled = try slipway(["data", "pull", "--json"], in: clone.path, environment: env)
+        #expect(try await slipway(["data", "remote", "add", "hub", server.url], in: clone.path).status == 0)
+        let pulled = try await slipway(["data", "pull", "--json"], in: clone.path, environment: env)
         #expect(pulled.status == 0, "\(pulled.stderr)")
         #expect(clone.read("data/part-123.bin") == project.read("data/part-123.bin"))
-        let status = try slipway(["data", "status", "--json"], in: clone.path)
+        let status = try await slipway(["data", "status", "--json"], in: clone.path)
         #expect((jsonObject(status.stdout)["paths"] as? [[String: Any]])?.first?["state"] as? String == "up to date")
     }
 

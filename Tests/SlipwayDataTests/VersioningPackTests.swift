@@ -318,8 +318,8 @@ struct VersioningPackInterruptionTests {
             bytes[2] = UInt8(index & 0xff)
             try project.write(String(format: "data/part-%04d.bin", index), Data(bytes))
         }
-        #expect(try slipway(["data", "add", "data"], in: project.path).status == 0)
-        #expect(try slipway(["data", "remote", "add", "shared", remoteFolder], in: project.path).status == 0)
+        #expect(try await slipway(["data", "add", "data"], in: project.path).status == 0)
+        #expect(try await slipway(["data", "remote", "add", "shared", remoteFolder], in: project.path).status == 0)
         let packs = remoteFolder + "/packs"
         let temporary = remoteFolder + "/tmp"
         func packing() -> Bool {
@@ -333,7 +333,7 @@ struct VersioningPackInterruptionTests {
         let deadline = Date().addingTimeInterval(90)
         while child.process.isRunning && !packing() && Date() < deadline { usleep(300) }
         kill(child.process.processIdentifier, SIGKILL)
-        _ = child.wait()
+        _ = await child.wait()
 
         // Every visible pack is whole: its index loads and every object in it hashes to its digest.
         let catalog = PackCatalog.load(folder: packs)
@@ -350,22 +350,22 @@ struct VersioningPackInterruptionTests {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: packs)) ?? []
         #expect(names.allSatisfy { $0.hasSuffix(".idx") || $0.hasSuffix(".pack") })
 
-        let again = try slipway(["data", "push", "--json"], in: project.path)
+        let again = try await slipway(["data", "push", "--json"], in: project.path)
         #expect(again.status == 0, "\(again.stderr)")
         let report = jsonObject(again.stdout)
         #expect(report["objects"] as? Int == 2401)
         #expect(report["transferred"] as? Int == 2401 - catalog.objects.count - singleFiles, "only what was missing is sent: \(again.stdout)")
-        #expect(jsonObject(try slipway(["data", "push", "--json"], in: project.path).stdout)["transferred"] as? Int == 0)
+        #expect(jsonObject(try await slipway(["data", "push", "--json"], in: project.path).stdout)["transferred"] as? Int == 0)
 
         try FileManager.default.copyItem(atPath: project.path + "/data.slipway", toPath: clone.path + "/data.slipway")
-        #expect(try slipway(["data", "remote", "add", "shared", remoteFolder], in: clone.path).status == 0)
-        let pulled = try slipway(["data", "pull", "--json"], in: clone.path)
+        #expect(try await slipway(["data", "remote", "add", "shared", remoteFolder], in: clone.path).status == 0)
+        let pulled = try await slipway(["data", "pull", "--json"], in: clone.path)
         #expect(pulled.status == 0, "\(pulled.stderr)")
         for index in [0, 1234, 2399] {
             let path = String(format: "data/part-%04d.bin", index)
             #expect(clone.read(path) == project.read(path))
         }
-        let status = try slipway(["data", "status", "--json"], in: clone.path)
+        let status = try await slipway(["data", "status", "--json"], in: clone.path)
         #expect((jsonObject(status.stdout)["paths"] as? [[String: Any]])?.first?["state"] as? String == "up to date")
     }
 }

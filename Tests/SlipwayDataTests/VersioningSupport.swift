@@ -115,7 +115,9 @@ final class VersioningChild: @unchecked Sendable {
         try process.run()
     }
 
-    func wait() -> (status: Int32, stdout: String, stderr: String) {
+    /// Waits by polling, so a test never holds one of the few threads every other test's async work runs on.
+    func wait() async -> (status: Int32, stdout: String, stderr: String) {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         process.waitUntilExit()
         defer {
             try? FileManager.default.removeItem(at: out)
@@ -126,8 +128,8 @@ final class VersioningChild: @unchecked Sendable {
 }
 
 /// Runs the CLI to completion.
-func slipway(_ arguments: [String], in folder: String, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    try VersioningChild(arguments, in: folder, environment: environment).wait()
+func slipway(_ arguments: [String], in folder: String, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await VersioningChild(arguments, in: folder, environment: environment).wait()
 }
 
 /// The JSON object a command printed.

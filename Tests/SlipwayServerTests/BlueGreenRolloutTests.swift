@@ -191,7 +191,7 @@ import Testing
             #expect(
                 pinned.status == 200 && pinned.headers.first(name: "X-Slipway-Model-Version") == "cancer@2")
             // `rollout status` tells where the rollout stands and where the preview answers.
-            let shown = try runCLI(
+            let shown = try await runCLI(
                 ["rollout", "status", "tumor-bg", "--data-dir", server.dataDir.path], in: server.folder)
             #expect(shown.status == 0, "\(shown.stderr)")
             #expect(

@@ -52,7 +52,7 @@ struct ExamplePipelineTests {
         defer { run.signal(SIGKILL) }
         if approve {
             let id = try await waitingRun(project, environment: environment)
-            let approved = try await runCLIAsync(["approve", id, "--env", "production"], in: project, environment: environment.merging(["USER": "bob"]) { $1 })
+            let approved = try await runCLI(["approve", id, "--env", "production"], in: project, environment: environment.merging(["USER": "bob"]) { $1 })
             #expect(approved.status == 0, "\(approved.stderr)")
         }
         let status = await run.exit(within: 300)
@@ -68,7 +68,7 @@ struct ExamplePipelineTests {
     static func waitingRun(_ project: URL, environment: [String: String]) async throws -> String {
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
-            let pending = try await runCLIAsync(["approve", "--json"], in: project, environment: environment)
+            let pending = try await runCLI(["approve", "--json"], in: project, environment: environment)
             if let list = try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [[String: Any]], let run = list.first?["run"] as? String {
                 return run
             }
@@ -83,12 +83,12 @@ struct ExamplePipelineTests {
     }
 
     static func json(_ arguments: [String], in project: URL, environment: [String: String]) async throws -> [String: Any] {
-        let result = try await runCLIAsync(arguments + ["--json"], in: project, environment: environment)
+        let result = try await runCLI(arguments + ["--json"], in: project, environment: environment)
         try #require(result.status == 0, "slipway \(arguments.joined(separator: " ")): \(result.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }
 
-    static func smoke(_ arguments: [String], in project: URL, environment: [String: String]) throws -> (status: Int32, output: String) {
+    static func smoke(_ arguments: [String], in project: URL, environment: [String: String]) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["bash", "scripts/smoke.sh"] + arguments
@@ -101,6 +101,7 @@ struct ExamplePipelineTests {
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         process.waitUntilExit()
         return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
@@ -114,9 +115,9 @@ struct ExamplePipelineTests {
         let gateway = try Self.gateway(of: server)
         try Data("GATEWAY_URL: \"\(gateway)\"\n".utf8).write(to: server.dataDir.appendingPathComponent("vars.yml"))
         let environment: [String: String] = [:]
-        #expect(try await runCLIAsync(["env", "create", "production", "--reviewers", "bob"], in: project, environment: environment).status == 0)
+        #expect(try await runCLI(["env", "create", "production", "--reviewers", "bob"], in: project, environment: environment).status == 0)
         let secret = "registry-\(UUID().uuidString)"
-        let stored = try await runCLIAsync(["secret", "set", "REGISTRY_TOKEN", "--env", "production"], in: project, environment: environment, stdin: Data(secret.utf8))
+        let stored = try await runCLI(["secret", "set", "REGISTRY_TOKEN", "--env", "production"], in: project, environment: environment, stdin: Data(secret.utf8))
         #expect(stored.status == 0, "\(stored.stderr)")
 
         // The first release (gbdt): nothing serves production yet, so the version goes straight to the endpoint.
@@ -140,7 +141,7 @@ struct ExamplePipelineTests {
         #expect(production["strategy"] == "canary")
         #expect(production["phase"] == "Healthy")
         let rollout = try #require(production["rollout"])
-        let history = try await runCLIAsync(["rollout", "history", rollout], in: project, environment: environment)
+        let history = try await runCLI(["rollout", "history", rollout], in: project, environment: environment)
         #expect(history.stdout.contains("candidate weight 20%") && history.stdout.contains("candidate weight 50%"), "\(history.stdout)")
         #expect(try await Self.json(["alias", "get", "cancer-classifier", "production"], in: project, environment: environment)["version"] as? Int == 2)
         let endpoint = try await Self.json(["endpoints", "show", "cancer-classifier"], in: project, environment: environment)
@@ -148,7 +149,7 @@ struct ExamplePipelineTests {
 
         // The production endpoint answers from v2 through the gateway.
         let smokeEnvironment = ["GATEWAY_URL": gateway, "MODEL": "cancer-classifier", "SMOKE_TIMEOUT": "30"]
-        let answered = try Self.smoke(["cancer-classifier", "2", "data/test.csv", "5"], in: project, environment: smokeEnvironment)
+        let answered = try await Self.smoke(["cancer-classifier", "2", "data/test.csv", "5"], in: project, environment: smokeEnvironment)
         #expect(answered.status == 0, "\(answered.output)")
         #expect(answered.output.contains("5 predictions from cancer-classifier@2"))
 
@@ -175,11 +176,11 @@ struct ExamplePipelineTests {
             (["cancer-staging", "1", "data/test.csv"], "does not answer"),
         ]
         for (arguments, message) in cases {
-            let result = try Self.smoke(arguments, in: project, environment: environment)
+            let result = try await Self.smoke(arguments, in: project, environment: environment)
             #expect(result.status != 0, "smoke.sh \(arguments) succeeded")
             #expect(result.output.contains(message), "smoke.sh \(arguments): \(result.output)")
         }
-        let noTimeout = try Self.smoke(["cancer-staging", "1", "data/test.csv"], in: project, environment: environment.merging(["SMOKE_TIMEOUT": "-1"]) { $1 })
+        let noTimeout = try await Self.smoke(["cancer-staging", "1", "data/test.csv"], in: project, environment: environment.merging(["SMOKE_TIMEOUT": "-1"]) { $1 })
         #expect(noTimeout.status != 0 && noTimeout.output.contains("SMOKE_TIMEOUT must be a positive number"))
     }
 }

@@ -169,7 +169,7 @@ import Testing
         #expect((report.srmPValue ?? 0) > 0.001)
 
         // `rollout status` prints the report.
-        let printed = try SupervisorTests.CLI(server: server).run(["rollout", "status", "tumor-ab"])
+        let printed = try await SupervisorTests.CLI(server: server).run(["rollout", "status", "tumor-ab"])
         for text in ["outcome: promote the candidate", "stable: \(Int(arms[0].units))/\(plan.stable) units", "lift: +", "chance to win:", "sample ratio: p ="] {
             #expect(printed.contains(text), "\(text) in \(printed)")
         }

@@ -21,33 +21,33 @@ import Glibc
         let train = Self.data.appendingPathComponent("train.csv").path
         let test = Self.data.appendingPathComponent("test.csv").path
 
-        let trained = try runCLI(
+        let trained = try await runCLI(
             ["train", "--algorithm", "gbdt", "--data", train, "--target", "target", "--out", "cancer", "--param", "max_iter=20", "--json"], in: folder)
         #expect(trained.status == 0, "\(trained.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(trained.stdout.utf8)) as? [String: Any])
         #expect((summary["training"] as? [String: Any])?["samples"] as? Int == 455)
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("cancer/slipway-model.json").path))
 
-        let evaluated = try runCLI(["evaluate", "--model", "cancer", "--data", test, "--target", "target", "--json"], in: folder)
+        let evaluated = try await runCLI(["evaluate", "--model", "cancer", "--data", test, "--target", "target", "--json"], in: folder)
         #expect(evaluated.status == 0, "\(evaluated.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
         #expect((report["accuracy"] as? Double ?? 0) >= 0.9)
         #expect(report["roc_auc"] != nil && report["log_loss"] != nil && report["confusion_matrix"] != nil)
-        let table = try runCLI(["evaluate", "--model", "cancer", "--data", test, "--target", "target"], in: folder)
+        let table = try await runCLI(["evaluate", "--model", "cancer", "--data", test, "--target", "target"], in: folder)
         #expect(table.status == 0 && table.stdout.contains("accuracy") && table.stdout.contains("confusion matrix"))
 
         // Progress goes to stderr when not --json.
-        let logistic = try runCLI(["train", "--algorithm", "logistic", "--data", train, "--target", "target", "--out", "lr"], in: folder)
+        let logistic = try await runCLI(["train", "--algorithm", "logistic", "--data", train, "--target", "target", "--out", "lr"], in: folder)
         #expect(logistic.status == 0 && logistic.stderr.contains("loss") && logistic.stdout.contains("trained logistic"))
 
         // Bad input: a clear message and a non-zero exit, one JSON document with --json.
-        let unknown = try runCLI(["train", "--algorithm", "svm", "--data", train, "--target", "target", "--out", "x", "--json"], in: folder)
+        let unknown = try await runCLI(["train", "--algorithm", "svm", "--data", train, "--target", "target", "--out", "x", "--json"], in: folder)
         #expect(unknown.status == 2 && unknown.stderr.contains("logistic or gbdt"))
         #expect((try JSONSerialization.jsonObject(with: Data(unknown.stdout.utf8)) as? [String: Any])?["error"] != nil)
         try "a,target\n1,0\nx,1\n".write(to: folder.appendingPathComponent("bad.csv"), atomically: true, encoding: .utf8)
-        let bad = try runCLI(["train", "--algorithm", "logistic", "--data", "bad.csv", "--target", "target", "--out", "x"], in: folder)
+        let bad = try await runCLI(["train", "--algorithm", "logistic", "--data", "bad.csv", "--target", "target", "--out", "x"], in: folder)
         #expect(bad.status == 2 && bad.stderr.contains("bad.csv:3") && bad.stderr.contains("'a'"))
-        let noModel = try runCLI(["evaluate", "--model", "missing", "--data", test, "--target", "target"], in: folder)
+        let noModel = try await runCLI(["evaluate", "--model", "missing", "--data", test, "--target", "target"], in: folder)
         #expect(noModel.status == 2 && noModel.stderr.contains("missing"))
 
         // serve-model on port 0 with a ready file; SIGTERM stops it with status 0.

@@ -42,7 +42,7 @@ struct PipelineCLITests {
     func runAndHistory() async throws {
         let folder = try project(["pass.yml": passing])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = try await runCLIAsync(["run", "pass.yml", "--json"], in: folder, environment: ["SLIPWAY_SECRET_TOKEN": "very-secret-token"])
+        let run = try await runCLI(["run", "pass.yml", "--json"], in: folder, environment: ["SLIPWAY_SECRET_TOKEN": "very-secret-token"])
         #expect(run.status == 0, "\(run.stderr)")
         let result = try object(run.stdout)
         #expect(result["conclusion"] as? String == "success")
@@ -54,35 +54,35 @@ struct PipelineCLITests {
         #expect(run.stderr.contains("building with ***"))
         #expect(!run.stderr.contains("very-secret-token"))
 
-        let list = try await runCLIAsync(["runs", "list", "--json"], in: folder)
+        let list = try await runCLI(["runs", "list", "--json"], in: folder)
         #expect(list.status == 0)
         let runs = try #require(try object(list.stdout)["runs"] as? [[String: Any]])
         #expect(runs.first?["id"] as? String == id)
-        let table = try await runCLIAsync(["runs", "list"], in: folder)
+        let table = try await runCLI(["runs", "list"], in: folder)
         #expect(table.stdout.contains(id) && table.stdout.contains("success"))
 
-        let show = try await runCLIAsync(["runs", "show", id, "--json"], in: folder)
+        let show = try await runCLI(["runs", "show", id, "--json"], in: folder)
         #expect(show.status == 0)
         let record = try object(show.stdout)
         #expect(record["workflow"] as? String == ".github/workflows/pass.yml")
         #expect((record["jobs"] as? [[String: Any]])?.count == 3)
-        let text = try await runCLIAsync(["runs", "show", id], in: folder)
+        let text = try await runCLI(["runs", "show", id], in: folder)
         #expect(text.stdout.contains("test (3.11): success"))
 
-        let logs = try await runCLIAsync(["runs", "logs", id, "--job", "build"], in: folder)
+        let logs = try await runCLI(["runs", "logs", id, "--job", "build"], in: folder)
         #expect(logs.status == 0)
         #expect(logs.stdout.contains("building with ***"))
         #expect(!logs.stdout.contains("very-secret-token"))
         #expect(!logs.stdout.contains("test 3.10"))
-        let all = try await runCLIAsync(["runs", "logs", id], in: folder)
+        let all = try await runCLI(["runs", "logs", id], in: folder)
         #expect(all.stdout.contains("test 3.10 of 7"))
 
-        let missing = try await runCLIAsync(["runs", "show", "12345"], in: folder)
+        let missing = try await runCLI(["runs", "show", "12345"], in: folder)
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no run '12345'"))
-        let hostile = try await runCLIAsync(["runs", "logs", "../../etc"], in: folder)
+        let hostile = try await runCLI(["runs", "logs", "../../etc"], in: folder)
         #expect(hostile.status != 0)
-        let noJob = try await runCLIAsync(["runs", "logs", id, "--job", "nope"], in: folder)
+        let noJob = try await runCLI(["runs", "logs", id, "--job", "nope"], in: folder)
         #expect(noJob.status != 0 && noJob.stderr.contains("has no job 'nope'"))
     }
 
@@ -99,29 +99,29 @@ struct PipelineCLITests {
             """
         let folder = try project(["fail.yml": failing, "pass.yml": passing])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = try await runCLIAsync(["run", "fail.yml", "--json"], in: folder)
+        let run = try await runCLI(["run", "fail.yml", "--json"], in: folder)
         #expect(run.status == 1)
         let result = try object(run.stdout)
         #expect(result["conclusion"] as? String == "failure")
         #expect(run.stderr.contains("Process completed with exit code 4."))
 
-        let unknown = try await runCLIAsync(["run", "nothing.yml"], in: folder)
+        let unknown = try await runCLI(["run", "nothing.yml"], in: folder)
         #expect(unknown.status != 0 && unknown.stderr.contains("no workflow 'nothing.yml'"))
-        let input = try await runCLIAsync(["run", "pass.yml", "--event", "workflow_dispatch", "--input", "bogus=1"], in: folder)
+        let input = try await runCLI(["run", "pass.yml", "--event", "workflow_dispatch", "--input", "bogus=1"], in: folder)
         #expect(input.status == 2 && input.stderr.contains("unknown input 'bogus'"))
-        let event = try await runCLIAsync(["run", "pass.yml", "--event", "schedule"], in: folder)
+        let event = try await runCLI(["run", "pass.yml", "--event", "schedule"], in: folder)
         #expect(event.status == 2)
-        let malformed = try await runCLIAsync(["run", "pass.yml", "--input", "novalue"], in: folder)
+        let malformed = try await runCLI(["run", "pass.yml", "--input", "novalue"], in: folder)
         #expect(malformed.status == 2)
-        let secret = try await runCLIAsync(["run", "pass.yml", "--secret", "UNSET_VARIABLE_FOR_TEST"], in: folder)
+        let secret = try await runCLI(["run", "pass.yml", "--secret", "UNSET_VARIABLE_FOR_TEST"], in: folder)
         #expect(secret.status == 2 && secret.stderr.contains("is not set"))
         // Nothing ran for the refused invocations: only the failing run is recorded.
-        let list = try object(runCLI(["runs", "list", "--json"], in: folder).stdout)
+        let list = try await object(runCLI(["runs", "list", "--json"], in: folder).stdout)
         #expect((list["runs"] as? [[String: Any]])?.count == 1)
 
         try "on: push\njobs:\n  a:\n    runs-on: x\n    stepz: []\n".write(
             to: folder.appendingPathComponent(".github/workflows/bad.yml"), atomically: true, encoding: .utf8)
-        let bad = try await runCLIAsync(["run", "bad.yml"], in: folder)
+        let bad = try await runCLI(["run", "bad.yml"], in: folder)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("bad.yml:"))
     }
@@ -139,11 +139,11 @@ struct PipelineCLITests {
             """
         let folder = try project(["pass.yml": passing, "manual.yml": dispatchOnly])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let push = try await runCLIAsync(["run", "--json"], in: folder)
+        let push = try await runCLI(["run", "--json"], in: folder)
         #expect(push.status == 0, "\(push.stderr)")
         let result = try object(push.stdout)
         #expect((result["jobs"] as? [String: Any])?.keys.contains("build") == true)
-        let dispatch = try await runCLIAsync(["run", "--event", "workflow_dispatch", "--json"], in: folder)
+        let dispatch = try await runCLI(["run", "--event", "workflow_dispatch", "--json"], in: folder)
         #expect(dispatch.status == 0, "\(dispatch.stderr)")
         let both = try object(dispatch.stdout)
         #expect((both["runs"] as? [[String: Any]])?.count == 2)
@@ -192,7 +192,7 @@ struct PipelineCLITests {
         let result = try object(String(contentsOf: out, encoding: .utf8))
         #expect(result["conclusion"] as? String == "cancelled")
         let id = try #require(result["id"] as? String)
-        let logs = try await runCLIAsync(["runs", "logs", id], in: folder)
+        let logs = try await runCLI(["runs", "logs", id], in: folder)
         #expect(logs.stdout.contains("interrupted-by-sigint"))
         #expect(logs.stdout.contains("always-ran"))
     }
@@ -232,7 +232,7 @@ struct PipelineCLITests {
         while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("first-started").path), Date() < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
-        let runs = try object(runCLI(["runs", "list", "--json"], in: folder).stdout)["runs"] as? [[String: Any]]
+        let runs = try await object(runCLI(["runs", "list", "--json"], in: folder).stdout)["runs"] as? [[String: Any]]
         let firstID = try #require(runs?.first?["id"] as? String)
         try Data().write(to: folder.appendingPathComponent("first-done"))
         let follow = Process()
@@ -245,7 +245,7 @@ struct PipelineCLITests {
         follow.standardError = FileHandle.nullDevice
         try follow.run()
 
-        let second = try await runCLIAsync(["run", "deploy.yml", "--json"], in: folder)
+        let second = try await runCLI(["run", "deploy.yml", "--json"], in: folder)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("second-run"))
         while first.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
@@ -302,7 +302,7 @@ struct PipelineCLITests {
         try "x\n".write(to: folder.appendingPathComponent("src/model.py"), atomically: true, encoding: .utf8)
         try git(["add", "src"])
         try git(["commit", "-q", "-m", "code"])
-        let run = try await runCLIAsync(["run", "--json"], in: folder, environment: ["SLIPWAY_DATA_DIR": folder.appendingPathComponent("ignore").path])
+        let run = try await runCLI(["run", "--json"], in: folder, environment: ["SLIPWAY_DATA_DIR": folder.appendingPathComponent("ignore").path])
         #expect(run.status == 0, "\(run.stderr)")
         let result = try object(run.stdout)
         #expect((result["jobs"] as? [String: Any]).map { Set($0.keys) } == ["src"])

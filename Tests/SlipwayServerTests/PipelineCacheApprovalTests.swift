@@ -62,16 +62,16 @@ struct PipelineCacheApprovalTests {
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }
         let secret = "tok-\(UUID().uuidString)"
-        #expect(try await runCLIAsync(["secret", "set", "API_TOKEN"], in: root, stdin: Data(secret.utf8)).status == 0)
+        #expect(try await runCLI(["secret", "set", "API_TOKEN"], in: root, stdin: Data(secret.utf8)).status == 0)
 
-        let first = try await runCLIAsync(["run", "ml", "--json"], in: root)
+        let first = try await runCLI(["run", "ml", "--json"], in: root)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try Self.jobs(first.stdout)["train"]?["cached"] as? Bool == false)
         #expect(first.stderr.contains("token is ***") && !first.stderr.contains(secret) && !first.stdout.contains(secret))
         #expect(Self.executions(root) == 1)
 
         try FileManager.default.removeItem(at: root.appendingPathComponent("model.txt"))
-        let second = try await runCLIAsync(["run", "ml", "--json"], in: root)
+        let second = try await runCLI(["run", "ml", "--json"], in: root)
         #expect(second.status == 0, "\(second.stderr)")
         let cached = try Self.jobs(second.stdout)["train"]
         #expect(cached?["cached"] as? Bool == true)
@@ -79,13 +79,13 @@ struct PipelineCacheApprovalTests {
         #expect(Self.executions(root) == 1, "the cached job ran again")
         #expect(try String(contentsOf: root.appendingPathComponent("model.txt"), encoding: .utf8) == "2\n", "the output was not restored")
 
-        #expect(try await runCLIAsync(["run", "ml", "--no-cache"], in: root).status == 0)
+        #expect(try await runCLI(["run", "ml", "--no-cache"], in: root).status == 0)
         #expect(Self.executions(root) == 2)
-        #expect(try await runCLIAsync(["run", "ml", "--force", "train"], in: root).status == 0)
+        #expect(try await runCLI(["run", "ml", "--force", "train"], in: root).status == 0)
         #expect(Self.executions(root) == 3)
 
         try "a,b\n1,2\n3,4\n".write(to: root.appendingPathComponent("data/in.csv"), atomically: true, encoding: .utf8)
-        let changed = try await runCLIAsync(["run", "ml", "--json"], in: root)
+        let changed = try await runCLI(["run", "ml", "--json"], in: root)
         #expect(try Self.jobs(changed.stdout)["train"]?["cached"] as? Bool == false)
         #expect(Self.executions(root) == 4)
         #expect(try String(contentsOf: root.appendingPathComponent("model.txt"), encoding: .utf8) == "3\n")
@@ -108,7 +108,7 @@ struct PipelineCacheApprovalTests {
     static func waitingRun(_ root: URL) async throws -> String {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let pending = try await runCLIAsync(["approve", "--json"], in: root)
+            let pending = try await runCLI(["approve", "--json"], in: root)
             if let list = try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [[String: Any]], let run = list.first?["run"] as? String {
                 return run
             }
@@ -121,18 +121,18 @@ struct PipelineCacheApprovalTests {
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }
         let key = "deploy-key-\(UUID().uuidString)"
-        #expect(try await runCLIAsync(["secret", "set", "DEPLOY_KEY", "--env", "production"], in: root, stdin: Data(key.utf8)).status == 0)
-        #expect(try await runCLIAsync(["secret", "set", "API_TOKEN"], in: root, stdin: Data("repository-token".utf8)).status == 0)
-        let created = try await runCLIAsync(["env", "create", "production", "--reviewers", "alice,bob", "--prevent-self-review"], in: root)
+        #expect(try await runCLI(["secret", "set", "DEPLOY_KEY", "--env", "production"], in: root, stdin: Data(key.utf8)).status == 0)
+        #expect(try await runCLI(["secret", "set", "API_TOKEN"], in: root, stdin: Data("repository-token".utf8)).status == 0)
+        let created = try await runCLI(["env", "create", "production", "--reviewers", "alice,bob", "--prevent-self-review"], in: root)
         #expect(created.status == 0, "\(created.stderr)")
 
         let run = try Self.startRun(root, user: "carol")
         defer { run.signal(SIGKILL) }
         let id = try await Self.waitingRun(root)
-        let outsider = try await runCLIAsync(["approve", id, "--env", "production"], in: root, environment: ["USER": "mallory"])
+        let outsider = try await runCLI(["approve", id, "--env", "production"], in: root, environment: ["USER": "mallory"])
         #expect(outsider.status != 0 && outsider.stderr.contains("not a reviewer"))
         #expect(run.process.isRunning, "the run did not wait for its approval")
-        let approved = try await runCLIAsync(["approve", id, "--env", "production", "--comment", "ship it"], in: root, environment: ["USER": "bob"])
+        let approved = try await runCLI(["approve", id, "--env", "production", "--comment", "ship it"], in: root, environment: ["USER": "bob"])
         #expect(approved.status == 0, "\(approved.stderr)")
         #expect(await run.exit(within: 120) == 0)
         let stdout = run.stdout
@@ -141,18 +141,18 @@ struct PipelineCacheApprovalTests {
         #expect(stderr.contains("approved by bob: ship it"))
         #expect(stderr.contains("rows with key ***"), "the environment secret did not reach the job masked: \(stderr)")
         #expect(!stderr.contains(key) && !stdout.contains(key))
-        let again = try await runCLIAsync(["approve", id, "--env", "production"], in: root, environment: ["USER": "alice"])
+        let again = try await runCLI(["approve", id, "--env", "production"], in: root, environment: ["USER": "alice"])
         #expect(again.status != 0, "a second decision was accepted")
     }
 
     @Test func aRejectedDeploymentFailsTheJobWithTheReviewersWords() async throws {
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }
-        #expect(try await runCLIAsync(["env", "create", "production", "--reviewers", "alice"], in: root).status == 0)
+        #expect(try await runCLI(["env", "create", "production", "--reviewers", "alice"], in: root).status == 0)
         let run = try Self.startRun(root, user: "carol")
         defer { run.signal(SIGKILL) }
         let id = try await Self.waitingRun(root)
-        let rejected = try await runCLIAsync(["approve", id, "--env", "production", "--reject", "--comment", "metrics look off"], in: root, environment: ["USER": "alice"])
+        let rejected = try await runCLI(["approve", id, "--env", "production", "--reject", "--comment", "metrics look off"], in: root, environment: ["USER": "alice"])
         #expect(rejected.status == 0, "\(rejected.stderr)")
         #expect(await run.exit(within: 120) == 1)
         let stdout = run.stdout

@@ -270,7 +270,7 @@ import Testing
         let remote = ["--server", server.url, "--token", server.adminToken]
 
         // JSON Lines: one record per line, the same JSON as the API.
-        let jsonl = try runCLI(["predictions", "export", "churn-api", "--format", "jsonl", "--out", "log.jsonl"] + remote, in: folder)
+        let jsonl = try await runCLI(["predictions", "export", "churn-api", "--format", "jsonl", "--out", "log.jsonl"] + remote, in: folder)
         #expect(jsonl.status == 0, "\(jsonl.stderr)")
         #expect(jsonl.stdout.contains("Exported 4 records"))
         let lines = try String(contentsOf: folder.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
@@ -285,7 +285,7 @@ import Testing
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: folder.path).contains { $0.contains(".partial-") }))
 
         // CSV: a header row, then one row per record with RFC 4180 quoting.
-        let csv = try runCLI(["predictions", "export", "churn-api", "--format", "csv", "--out", "log.csv", "--json"] + remote, in: folder)
+        let csv = try await runCLI(["predictions", "export", "churn-api", "--format", "csv", "--out", "log.csv", "--json"] + remote, in: folder)
         #expect(csv.status == 0, "\(csv.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(csv.stdout.utf8)) as? [String: Any])
         #expect(summary["records"] as? Int == 4 && summary["format"] as? String == "csv")
@@ -312,13 +312,13 @@ import Testing
         #expect(text.contains(",\"\","), "empty text is quoted, unlike an absent value")
 
         // --since (an instant or a duration back from now), --kind, and stdout.
-        let recent = try runCLI(["predictions", "export", "churn-api", "--format", "jsonl", "--since", "1h"] + remote, in: folder)
+        let recent = try await runCLI(["predictions", "export", "churn-api", "--format", "jsonl", "--since", "1h"] + remote, in: folder)
         #expect(recent.status == 0, "\(recent.stderr)")
         #expect(
             recent.stdout.split(separator: "\n").compactMap { line in
                 try? SlipwayJSON.decoder().decode(PredictionRecord.self, from: Data(line.utf8)).requestId
             } == ["new-1", "new-2"])
-        let instant = try runCLI(
+        let instant = try await runCLI(
             [
                 "predictions", "export", "churn-api", "--format", "csv", "--since", Timestamp.format(Timestamp.date(millis: old + 1)), "--kind",
                 "primary",
@@ -326,7 +326,7 @@ import Testing
                 + remote, in: folder)
         #expect(instant.status == 0, "\(instant.stderr)")
         #expect(try #require(parseCSV(instant.stdout)).dropFirst().map { $0[0] } == ["old-2", "new-2"])
-        let mirrors = try runCLI(["predictions", "export", "churn-api", "--format", "jsonl", "--kind", "mirror"] + remote, in: folder)
+        let mirrors = try await runCLI(["predictions", "export", "churn-api", "--format", "jsonl", "--kind", "mirror"] + remote, in: folder)
         #expect(mirrors.stdout.split(separator: "\n").count == 1 && mirrors.stdout.contains("\"new-1\""))
 
         // Bad input: exit 2, a JSON error document with --json, and no file.
@@ -334,34 +334,34 @@ import Testing
             ["--format", "xml", "--out", "bad.out"], ["--format", "csv", "--kind", "shadow", "--out", "bad.out"],
             ["--format", "csv", "--since", "yesterday", "--out", "bad.out"], ["--format", "jsonl", "--since", "1h30", "--out", "bad.out"],
         ] {
-            let refused = try runCLI(["predictions", "export", "churn-api"] + arguments + ["--json"] + remote, in: folder)
+            let refused = try await runCLI(["predictions", "export", "churn-api"] + arguments + ["--json"] + remote, in: folder)
             #expect(refused.status == 2, "\(arguments): \(refused.stderr)")
             #expect((try? JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as? [String: Any])?["error"] != nil, "\(refused.stdout)")
         }
-        let noOut = try runCLI(["predictions", "export", "churn-api", "--format", "csv", "--json"] + remote, in: folder)
+        let noOut = try await runCLI(["predictions", "export", "churn-api", "--format", "csv", "--json"] + remote, in: folder)
         #expect(noOut.status == 2 && noOut.stderr.contains("--out"))
-        let unknown = try runCLI(["predictions", "export", "nope", "--format", "csv", "--out", "bad.out"] + remote, in: folder)
+        let unknown = try await runCLI(["predictions", "export", "nope", "--format", "csv", "--out", "bad.out"] + remote, in: folder)
         #expect(unknown.status == 1 && unknown.stderr.contains("does not exist"))
         let entries = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         #expect(!entries.contains("bad.out") && !entries.contains { $0.contains(".partial-") }, "\(entries)")
         // A failed export leaves an earlier file as it was.
-        let kept = try runCLI(["predictions", "export", "nope", "--format", "jsonl", "--out", "log.jsonl"] + remote, in: folder)
+        let kept = try await runCLI(["predictions", "export", "nope", "--format", "jsonl", "--out", "log.jsonl"] + remote, in: folder)
         #expect(kept.status == 1)
         #expect(try String(contentsOf: folder.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n").count == 4)
 
         // Feedback from the command line.
-        let labelled = try runCLI(
+        let labelled = try await runCLI(
             ["predictions", "feedback", "churn-api", "old-1", "--label", "churned", "--outcome", "1", "--json"] + remote, in: folder)
         #expect(labelled.status == 0, "\(labelled.stderr)")
         let record = try SlipwayJSON.decoder().decode(PredictionRecord.self, from: Data(labelled.stdout.utf8))
         #expect(record.requestId == "old-1" && record.feedback?.groundTruth == "churned" && record.feedback?.outcome == 1)
-        let plain = try runCLI(["predictions", "feedback", "churn-api", "old-2", "--outcome", "0"] + remote, in: folder)
+        let plain = try await runCLI(["predictions", "feedback", "churn-api", "old-2", "--outcome", "0"] + remote, in: folder)
         #expect(plain.status == 0 && plain.stdout.contains("old-2") && plain.stdout.contains("outcome"), "\(plain.stderr)")
-        let missing = try runCLI(["predictions", "feedback", "churn-api", "nope", "--label", "x", "--json"] + remote, in: folder)
+        let missing = try await runCLI(["predictions", "feedback", "churn-api", "nope", "--label", "x", "--json"] + remote, in: folder)
         #expect(missing.status == 1 && missing.stderr.contains("nope"))
         #expect((try JSONSerialization.jsonObject(with: Data(missing.stdout.utf8)) as? [String: Any])?["error"] != nil)
         for arguments in [["old-1", "--outcome", "abc"], ["old-1", "--outcome", "nan"], ["old-1"], [] as [String]] {
-            let refused = try runCLI(["predictions", "feedback", "churn-api"] + arguments + remote, in: folder)
+            let refused = try await runCLI(["predictions", "feedback", "churn-api"] + arguments + remote, in: folder)
             #expect(refused.status == 2, "\(arguments): \(refused.stderr)")
         }
 
@@ -372,13 +372,13 @@ import Testing
 
         {"requestId": "ghost", "groundTruth": "x"}
         """.write(to: folder.appendingPathComponent("labels.jsonl"), atomically: true, encoding: .utf8)
-        let batch = try runCLI(["predictions", "feedback", "churn-api", "--file", "labels.jsonl", "--json"] + remote, in: folder)
+        let batch = try await runCLI(["predictions", "feedback", "churn-api", "--file", "labels.jsonl", "--json"] + remote, in: folder)
         #expect(batch.status == 1, "\(batch.stderr)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(batch.stdout.utf8)) as? [String: Any])
         #expect(result["attached"] as? Int == 2)
         #expect((result["refused"] as? [[String: Any]])?.compactMap { $0["requestId"] as? String } == ["ghost"])
         try "{\"requestId\": \"old-1\"\n".write(to: folder.appendingPathComponent("broken.jsonl"), atomically: true, encoding: .utf8)
-        let broken = try runCLI(["predictions", "feedback", "churn-api", "--file", "broken.jsonl"] + remote, in: folder)
+        let broken = try await runCLI(["predictions", "feedback", "churn-api", "--file", "broken.jsonl"] + remote, in: folder)
         #expect(broken.status == 2 && broken.stderr.contains("broken.jsonl:1"), "\(broken.stderr)")
         let final = try Self.decode(
             PredictionPage.self, try await server.call(.GET, "/api/v1/endpoints/churn-api/predictions", token: server.adminToken))
@@ -392,17 +392,17 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let dataDir = folder.appendingPathComponent("data")
         let local = ["--data-dir", dataDir.path]
-        #expect(try runCLI(["endpoints", "create", "churn-api"] + local, in: folder).status == 0)
+        #expect(try await runCLI(["endpoints", "create", "churn-api"] + local, in: folder).status == 0)
         var logger = Logger(label: "slipway.test")
         logger.logLevel = .critical
         let store = try SlipwayServices.open(SlipwayConfiguration(dataDir: dataDir), logger: logger).metadata
         let records = (0..<2_500).map { Self.record("churn-api", "r-\($0)", at: 1_790_000_000_000 + Int64($0)) }
         try await store.appendPredictions(records)
-        let exported = try runCLI(["predictions", "export", "churn-api", "--format", "jsonl", "--out", "all.jsonl"] + local, in: folder)
+        let exported = try await runCLI(["predictions", "export", "churn-api", "--format", "jsonl", "--out", "all.jsonl"] + local, in: folder)
         #expect(exported.status == 0, "\(exported.stderr)")
         let lines = try String(contentsOf: folder.appendingPathComponent("all.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(try lines.map { try SlipwayJSON.decoder().decode(PredictionRecord.self, from: Data($0.utf8)) } == records)
-        let labelled = try runCLI(["predictions", "feedback", "churn-api", "r-2499", "--label", "1", "--json"] + local, in: folder)
+        let labelled = try await runCLI(["predictions", "feedback", "churn-api", "r-2499", "--label", "1", "--json"] + local, in: folder)
         #expect(labelled.status == 0, "\(labelled.stderr)")
         #expect(try await store.predictions(endpoint: "churn-api", since: nil, limit: 1, pageToken: nil).items.first?.feedback == nil)
         let last = try await store.predictions(endpoint: "churn-api", since: Timestamp.date(millis: 1_790_000_002_499), limit: 1, pageToken: nil)

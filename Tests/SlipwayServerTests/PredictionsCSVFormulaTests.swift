@@ -12,7 +12,7 @@ extension PredictionsAPITests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let dataDir = folder.appendingPathComponent("data")
         let local = ["--data-dir", dataDir.path]
-        #expect(try runCLI(["endpoints", "create", "churn-api"] + local, in: folder).status == 0)
+        #expect(try await runCLI(["endpoints", "create", "churn-api"] + local, in: folder).status == 0)
         var logger = Logger(label: "slipway.test")
         logger.logLevel = .critical
         let store = try SlipwayServices.open(SlipwayConfiguration(dataDir: dataDir), logger: logger).metadata
@@ -24,7 +24,7 @@ extension PredictionsAPITests {
             records.append(record)
         }
         try await store.appendPredictions(records)
-        let exported = try runCLI(["predictions", "export", "churn-api", "--format", "csv", "--out", "log.csv"] + local, in: folder)
+        let exported = try await runCLI(["predictions", "export", "churn-api", "--format", "csv", "--out", "log.csv"] + local, in: folder)
         #expect(exported.status == 0, "\(exported.stderr)")
         let rows = try #require(parseCSV(try String(contentsOf: folder.appendingPathComponent("log.csv"), encoding: .utf8)))
         #expect(rows.count == hostile.count + 1)

@@ -39,9 +39,9 @@ import Testing
         try await prometheus.waitUntilReady()
 
         let cli = SupervisorTests.CLI(server: server)
-        try cli.trainAndRegister(model: "cancer", versions: 2)
-        try cli.run(["endpoints", "create", "tumor"])
-        try cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--builtin"])
+        try await cli.trainAndRegister(model: "cancer", versions: 2)
+        try await cli.run(["endpoints", "create", "tumor"])
+        try await cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--builtin"])
         _ = try await waitForBackend(server, "tumor", "stable") { $0.readyReplicas == 1 }
         // Prometheus scrapes the gateway.
         let scraped = try await waitUntil(seconds: 60) { try await prometheus.query("up{job=\"slipway\"}").contains("\"1\"") }
@@ -99,16 +99,16 @@ import Testing
         #expect(database.range(of: Data(Self.hookSecret.utf8)) == nil)
     }
 
-    @Test func aBadPrometheusURLIsRefusedAtStart() throws {
+    @Test func aBadPrometheusURLIsRefusedAtStart() async throws {
         let folder = try makeScratchFolder("prometheus-flag")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let flag = try runCLI(["server", "--port", "0", "--gateway-port", "0", "--prometheus-url", "localhost:9090"], in: folder)
+        let flag = try await runCLI(["server", "--port", "0", "--gateway-port", "0", "--prometheus-url", "localhost:9090"], in: folder)
         #expect(flag.status != 0 && flag.stderr.contains("--prometheus-url 'localhost:9090' is not an http:// or https:// URL"), "\(flag)")
-        let environment = try runCLI(
+        let environment = try await runCLI(
             ["server", "--port", "0", "--gateway-port", "0"], in: folder, environment: ["SLIPWAY_PROMETHEUS_URL": "ftp://prometheus"])
         #expect(environment.status != 0 && environment.stderr.contains("SLIPWAY_PROMETHEUS_URL='ftp://prometheus'"), "\(environment)")
         try "prometheus:\n  url: not a url\n".write(to: folder.appendingPathComponent("slipway.yml"), atomically: true, encoding: .utf8)
-        let file = try runCLI(["server", "--port", "0", "--gateway-port", "0"], in: folder)
+        let file = try await runCLI(["server", "--port", "0", "--gateway-port", "0"], in: folder)
         #expect(file.status != 0 && file.stderr.contains("prometheus.url 'not a url'"), "\(file)")
     }
 
@@ -343,16 +343,16 @@ private func get(_ url: String) async throws -> Reply {
         defer { try? FileManager.default.removeItem(at: folder) }
         let dataDir = folder.appendingPathComponent("data").path
         let environment = ["SLIPWAY_TEST_HOOK_SECRET": secret]
-        func cli(_ arguments: [String]) throws {
-            let result = try runCLI(arguments + ["--data-dir", dataDir], in: folder, environment: environment)
+        func cli(_ arguments: [String]) async throws {
+            let result = try await runCLI(arguments + ["--data-dir", dataDir], in: folder, environment: environment)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
         try Data("model".utf8).write(to: folder.appendingPathComponent("model.bin"))
-        try cli(["models", "create", "cancer"])
-        try cli(["versions", "create", "cancer", "--artifact", "model.bin", "--no-probe"])
-        try cli(["versions", "create", "cancer", "--artifact", "model.bin", "--no-probe"])
-        try cli(["endpoints", "create", "tumor"])
-        try cli(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--backend", "http://127.0.0.1:9/v2/models/cancer"])
+        try await cli(["models", "create", "cancer"])
+        try await cli(["versions", "create", "cancer", "--artifact", "model.bin", "--no-probe"])
+        try await cli(["versions", "create", "cancer", "--artifact", "model.bin", "--no-probe"])
+        try await cli(["endpoints", "create", "tumor"])
+        try await cli(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--backend", "http://127.0.0.1:9/v2/models/cancer"])
         let spec = folder.appendingPathComponent("rollout.yml")
         try """
         name: tumor-v2
@@ -367,8 +367,8 @@ private func get(_ url: String) async throws -> Reply {
             steps:
               - setWeight: 20
         """.write(to: spec, atomically: true, encoding: .utf8)
-        try cli(["rollout", "start", "-f", spec.path])
-        try cli(["rollout", "abort", "tumor-v2", "--reason", "from the command line"])
+        try await cli(["rollout", "start", "-f", spec.path])
+        try await cli(["rollout", "abort", "tumor-v2", "--reason", "from the command line"])
         // No waiting: the command returned only after its delivery.
         let events = receiver.recorded()
         #expect(events.count == 1, "\(events)")

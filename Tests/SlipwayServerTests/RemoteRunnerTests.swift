@@ -103,7 +103,7 @@ struct RemoteRunnerTests {
         #expect(await gpu.wait { gpu.stdout.contains("registered") }, "\(gpu.stdout)\(gpu.stderr)")
         #expect(await tpu.wait { tpu.stdout.contains("registered") }, "\(tpu.stdout)\(tpu.stderr)")
 
-        let run = try await runCLIAsync(
+        let run = try await runCLI(
             ["run", "flow.yml", "--server", server.url, "--json"], in: folder, environment: environment.merging(["SLIPWAY_SECRET_TOKEN": "s3cr3t-gpu-key"]) { $1 })
         #expect(run.status == 0, "\(run.stderr)\n--- gpu runner:\n\(gpu.stdout)\(gpu.stderr)")
         let result = try object(run.stdout)
@@ -116,7 +116,7 @@ struct RemoteRunnerTests {
 
         // The run's record says where each job ran, and holds the remote steps and their logs.
         let id = try #require(result["id"] as? String)
-        let show = try await runCLIAsync(["runs", "show", id, "--json"], in: folder)
+        let show = try await runCLI(["runs", "show", id, "--json"], in: folder)
         let record = try object(show.stdout)
         let records = try #require(record["jobs"] as? [[String: Any]])
         let runners = Dictionary(uniqueKeysWithValues: records.map { ($0["key"] as? String ?? "", $0["runner"] as? String ?? "") })
@@ -126,7 +126,7 @@ struct RemoteRunnerTests {
         let trainSteps = records.first { $0["key"] as? String == "train" }?["steps"] as? [[String: Any]] ?? []
         #expect(trainSteps.count == 3)
 
-        let logs = try await runCLIAsync(["runs", "logs", id], in: folder)
+        let logs = try await runCLI(["runs", "logs", id], in: folder)
         #expect(logs.status == 0, "\(logs.stderr)")
         #expect(logs.stdout.contains("features from local-"), "the artifact from this machine reached the gpu runner:\n\(logs.stdout)")
         #expect(logs.stdout.contains("lr=0.1"), "the workspace reached the gpu runner")
@@ -215,7 +215,7 @@ struct RemoteRunnerTests {
         #expect(await runner.wait(seconds: 30) { runner.stdout.contains("Job long: cancelled") }, "\(runner.stdout)\(runner.stderr)")
         #expect(runner.process.isRunning)
         // No sleep is left behind on the runner.
-        let leftover = try await runCLIAsync(["runs", "list"], in: folder)
+        let leftover = try await runCLI(["runs", "list"], in: folder)
         #expect(leftover.status == 0)
         let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         let gone = await runner.wait(seconds: 30) { !isAlive(pid) }
@@ -252,10 +252,10 @@ struct RemoteRunnerTests {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let runner = try BackgroundCLI(["runner", "--server", server.url, "--name", "build-box"], in: home, environment: environment)
         defer { runner.signal(SIGKILL) }
-        let run = try await runCLIAsync(["run", "flow.yml", "--server", server.url, "--remote-only", "--json"], in: folder, environment: environment)
+        let run = try await runCLI(["run", "flow.yml", "--server", server.url, "--remote-only", "--json"], in: folder, environment: environment)
         #expect(run.status == 0, "\(run.stderr)\n\(runner.stdout)")
         let id = try #require(try object(run.stdout)["id"] as? String)
-        let record = try object(try await runCLIAsync(["runs", "show", id, "--json"], in: folder).stdout)
+        let record = try object(try await runCLI(["runs", "show", id, "--json"], in: folder).stdout)
         let jobs = try #require(record["jobs"] as? [[String: Any]])
         #expect(jobs.count == 3)
         #expect(jobs.allSatisfy { $0["runner"] as? String == "build-box" }, "\(jobs)")
@@ -334,21 +334,21 @@ struct RemoteRunnerTests {
     func badInvocations() async throws {
         let folder = try project("on: push\njobs:\n  a:\n    runs-on: [self-hosted, gpu]\n    steps:\n      - run: echo hi\n")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let noServer = try await runCLIAsync(["runner", "--labels", "gpu"], in: folder)
+        let noServer = try await runCLI(["runner", "--labels", "gpu"], in: folder)
         #expect(noServer.status != 0)
         #expect(noServer.stderr.contains("--server"))
-        let badURL = try await runCLIAsync(["run", "flow.yml", "--server", "ftp://example"], in: folder)
+        let badURL = try await runCLI(["run", "flow.yml", "--server", "ftp://example"], in: folder)
         #expect(badURL.status != 0)
         #expect(badURL.stderr.contains("http://"))
-        let remoteOnly = try await runCLIAsync(["run", "flow.yml", "--remote-only"], in: folder)
+        let remoteOnly = try await runCLI(["run", "flow.yml", "--remote-only"], in: folder)
         #expect(remoteOnly.status != 0)
         #expect(remoteOnly.stderr.contains("--remote-only needs"))
         let server = try await ServerProcess(label: "runners-token")
         defer { server.cleanUp() }
-        let unauthorised = try await runCLIAsync(["run", "flow.yml", "--server", server.url], in: folder)
+        let unauthorised = try await runCLI(["run", "flow.yml", "--server", server.url], in: folder)
         #expect(unauthorised.status != 0)
         #expect(unauthorised.stdout.contains("token"), "\(unauthorised.stdout)\(unauthorised.stderr)")
-        let runnerUnauthorised = try await runCLIAsync(["runner", "--server", server.url, "--labels", "gpu"], in: folder)
+        let runnerUnauthorised = try await runCLI(["runner", "--server", server.url, "--labels", "gpu"], in: folder)
         #expect(runnerUnauthorised.status != 0)
         #expect(runnerUnauthorised.stderr.contains("token"), "\(runnerUnauthorised.stderr)")
     }

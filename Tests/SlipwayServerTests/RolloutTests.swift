@@ -22,9 +22,9 @@ import Testing
     static func prepare(_ label: String) async throws -> ServerProcess {
         let server = try await ServerProcess(label: label)
         let cli = SupervisorTests.CLI(server: server)
-        try cli.trainAndRegister(model: "cancer", versions: 2)
-        try cli.run(["endpoints", "create", "tumor"])
-        try cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--builtin"])
+        try await cli.trainAndRegister(model: "cancer", versions: 2)
+        try await cli.run(["endpoints", "create", "tumor"])
+        try await cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--builtin"])
         _ = try await waitForBackend(server, "tumor", "stable") { $0.readyReplicas == 1 }
         return server
     }
@@ -137,7 +137,7 @@ import Testing
                     - analysis: {templates: [{templateName: errors}]}
                     - setWeight: 50
             """ + "\n" + Self.errorTemplate
-        try SupervisorTests.CLI(server: server).run(["alias", "set", "cancer", "production", "1"])
+        try await SupervisorTests.CLI(server: server).run(["alias", "set", "cancer", "production", "1"])
         let final = try await Self.withTraffic(server) {
             let started = try await Self.start(server, yaml)
             #expect(started.status == 201, "\(started.text)")
@@ -439,8 +439,8 @@ import Testing
     @Test func cliStartsShowsAndAbortsRollouts() async throws {
         let server = try await Self.prepare("rollout-cli")
         defer { server.cleanUp() }
-        func cli(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-            try runCLI(["rollout"] + arguments + ["--data-dir", server.dataDir.path], in: server.folder)
+        func cli(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+            try await runCLI(["rollout"] + arguments + ["--data-dir", server.dataDir.path], in: server.folder)
         }
         let bad = server.folder.appendingPathComponent("bad.yml")
         try """
@@ -453,10 +453,10 @@ import Testing
                 - setWeight: 120
                 - pause: {duration: soon}
         """.write(to: bad, atomically: true, encoding: .utf8)
-        let refused = try cli(["start", "-f", bad.path])
+        let refused = try await cli(["start", "-f", bad.path])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("\(bad.path):7:") && refused.stderr.contains("\(bad.path):8:"), "\(refused.stderr)")
-        #expect(try SlipwayJSON.decoder().decode([RolloutStatus].self, from: Data(cli(["list", "--json"]).stdout.utf8)).isEmpty)
+        #expect(try await SlipwayJSON.decoder().decode([RolloutStatus].self, from: Data(cli(["list", "--json"]).stdout.utf8)).isEmpty)
 
         let good = server.folder.appendingPathComponent("good.yml")
         try """
@@ -469,18 +469,18 @@ import Testing
               - setWeight: 25
               - pause: {}
         """.write(to: good, atomically: true, encoding: .utf8)
-        let started = try cli(["start", "-f", good.path, "--json"])
+        let started = try await cli(["start", "-f", good.path, "--json"])
         #expect(started.status == 0, "\(started.stderr)")
         let status = try SlipwayJSON.decoder().decode(RolloutStatus.self, from: Data(started.stdout.utf8))
         #expect(status.name == "tumor-v2" && status.stepCount == 2)
         try await Self.waitFor(server, "tumor-v2", "at the gate") { $0.phase == .paused }
-        let shown = try cli(["status", "tumor-v2"])
+        let shown = try await cli(["status", "tumor-v2"])
         #expect(shown.status == 0 && shown.stdout.contains("Paused") && shown.stdout.contains("canary=25%"), "\(shown.stdout)")
-        #expect(try cli(["list"]).stdout.contains("tumor-v2"))
-        let aborted = try cli(["abort", "tumor-v2", "--reason", "from the CLI", "--json"])
+        #expect(try await cli(["list"]).stdout.contains("tumor-v2"))
+        let aborted = try await cli(["abort", "tumor-v2", "--reason", "from the CLI", "--json"])
         #expect(aborted.status == 0, "\(aborted.stderr)")
         #expect(try SlipwayJSON.decoder().decode(RolloutStatus.self, from: Data(aborted.stdout.utf8)).phase == .degraded)
-        let history = try cli(["history", "tumor-v2"])
+        let history = try await cli(["history", "tumor-v2"])
         #expect(history.stdout.contains("rollout.abort") && history.stdout.contains("from the CLI"), "\(history.stdout)")
         #expect(try await Self.weights(server) == ["stable": 100])
     }

@@ -78,7 +78,7 @@ struct RunsCancelRerunTests {
     func object(_ text: String) throws -> [String: Any] { try jsonObject(text) }
 
     func record(_ id: String, in folder: URL) async throws -> [String: Any] {
-        let show = try await runCLIAsync(["runs", "show", id, "--json"], in: folder)
+        let show = try await runCLI(["runs", "show", id, "--json"], in: folder)
         #expect(show.status == 0, "\(show.stderr)")
         return try object(show.stdout)
     }
@@ -120,7 +120,7 @@ struct RunsCancelRerunTests {
     }
 
     func latestRunID(in folder: URL) async throws -> String {
-        let list = try await runCLIAsync(["runs", "list", "--json"], in: folder)
+        let list = try await runCLI(["runs", "list", "--json"], in: folder)
         let runs = try #require(try object(list.stdout)["runs"] as? [[String: Any]])
         return try #require(runs.first?["id"] as? String)
     }
@@ -146,11 +146,11 @@ struct RunsCancelRerunTests {
         let id = try await latestRunID(in: folder)
 
         // A run still in progress cannot be rerun.
-        let rerun = try await runCLIAsync(["runs", "rerun", id], in: folder)
+        let rerun = try await runCLI(["runs", "rerun", id], in: folder)
         #expect(rerun.status != 0)
         #expect(rerun.stderr.contains("is still running"), "\(rerun.stderr)")
 
-        let cancel = try await runCLIAsync(["runs", "cancel", id, "--json"], in: folder)
+        let cancel = try await runCLI(["runs", "cancel", id, "--json"], in: folder)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         let summary = try object(cancel.stdout)
         #expect(summary["id"] as? String == id)
@@ -169,7 +169,7 @@ struct RunsCancelRerunTests {
         #expect(jobs(stored)["long"]?["conclusion"] as? String == "cancelled")
 
         // Cancelling it again is an error that names its conclusion.
-        let again = try await runCLIAsync(["runs", "cancel", id], in: folder)
+        let again = try await runCLI(["runs", "cancel", id], in: folder)
         #expect(again.status != 0)
         #expect(again.stderr.contains("already ended (cancelled)"), "\(again.stderr)")
     }
@@ -187,11 +187,11 @@ struct RunsCancelRerunTests {
         while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(try await record(id, in: folder)["state"] as? String == "in_progress")
 
-        let rerun = try await runCLIAsync(["runs", "rerun", id], in: folder)
+        let rerun = try await runCLI(["runs", "rerun", id], in: folder)
         #expect(rerun.status != 0)
         #expect(rerun.stderr.contains("recorded as still running") && rerun.stderr.contains("runs cancel"), "\(rerun.stderr)")
 
-        let cancel = try await runCLIAsync(["runs", "cancel", id], in: folder)
+        let cancel = try await runCLI(["runs", "cancel", id], in: folder)
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.contains("Run \(id) cancelled"), "\(cancel.stdout)")
         #expect(cancel.stderr.contains("marked cancelled"), "\(cancel.stderr)")
@@ -221,7 +221,7 @@ struct RunsCancelRerunTests {
             copy["runNumber"] = 100 + index
             try FileManager.default.createDirectory(at: runs.appendingPathComponent(newID), withIntermediateDirectories: true)
             try JSONSerialization.data(withJSONObject: copy).write(to: runs.appendingPathComponent("\(newID)/run.json"))
-            let result = try await runCLIAsync(["runs", "cancel", newID, "--json"], in: folder)
+            let result = try await runCLI(["runs", "cancel", newID, "--json"], in: folder)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try object(result.stdout)["conclusion"] as? String == "cancelled")
             #expect(try await record(newID, in: folder)["conclusion"] as? String == "cancelled")
@@ -233,11 +233,11 @@ struct RunsCancelRerunTests {
     func rerunSameInputs() async throws {
         let folder = try project(["dispatch.yml": dispatch])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let first = try await runCLIAsync(["run", "dispatch.yml", "--event", "workflow_dispatch", "--input", "n=5", "--json"], in: folder)
+        let first = try await runCLI(["run", "dispatch.yml", "--event", "workflow_dispatch", "--input", "n=5", "--json"], in: folder)
         #expect(first.status == 0, "\(first.stderr)")
         let id = try #require(try object(first.stdout)["id"] as? String)
 
-        let rerun = try await runCLIAsync(["runs", "rerun", id, "--json"], in: folder)
+        let rerun = try await runCLI(["runs", "rerun", id, "--json"], in: folder)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let summary = try object(rerun.stdout)
         let newID = try #require(summary["id"] as? String)
@@ -251,7 +251,7 @@ struct RunsCancelRerunTests {
         #expect(try await record(id, in: folder)["rerunOf"] == nil)
         let log = try String(contentsOf: folder.appendingPathComponent("dispatch.log"), encoding: .utf8)
         #expect(log == "n=5 mode=fast\nn=5 mode=fast\n")
-        let text = try await runCLIAsync(["runs", "show", newID], in: folder)
+        let text = try await runCLI(["runs", "show", newID], in: folder)
         #expect(text.stdout.contains("rerun of run \(id)"), "\(text.stdout)")
     }
 
@@ -259,7 +259,7 @@ struct RunsCancelRerunTests {
     func rerunFailed() async throws {
         let folder = try project(["flaky.yml": flaky])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let first = try await runCLIAsync(["run", "flaky.yml", "--json"], in: folder)
+        let first = try await runCLI(["run", "flaky.yml", "--json"], in: folder)
         #expect(first.status == 1, "\(first.stderr)")
         let firstSummary = try object(first.stdout)
         let id = try #require(firstSummary["id"] as? String)
@@ -268,7 +268,7 @@ struct RunsCancelRerunTests {
         #expect(firstJobs["b"]?["conclusion"] as? String == "failure")
         #expect(firstJobs["c"]?["conclusion"] as? String == "skipped")
 
-        let rerun = try await runCLIAsync(["runs", "rerun", id, "--failed", "--json"], in: folder)
+        let rerun = try await runCLI(["runs", "rerun", id, "--failed", "--json"], in: folder)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let summary = try object(rerun.stdout)
         let newID = try #require(summary["id"] as? String)
@@ -289,16 +289,16 @@ struct RunsCancelRerunTests {
         #expect((jobs["a"]?["steps"] as? [Any])?.isEmpty == true)
         #expect(jobs["b"]?["reusedFrom"] == nil && jobs["b"]?["conclusion"] as? String == "success")
         #expect(jobs["c"]?["reusedFrom"] == nil && jobs["c"]?["conclusion"] as? String == "success")
-        let logs = try await runCLIAsync(["runs", "logs", newID, "--job", "c"], in: folder)
+        let logs = try await runCLI(["runs", "logs", newID, "--job", "c"], in: folder)
         #expect(logs.stdout.contains("c sees from-a"))
-        let text = try await runCLIAsync(["runs", "show", newID], in: folder)
+        let text = try await runCLI(["runs", "show", newID], in: folder)
         #expect(text.stdout.contains("a: success (reused from run \(id))"), "\(text.stdout)")
 
         // Nothing failed in the rerun: --failed has nothing to do; a plain rerun runs every job again.
-        let nothing = try await runCLIAsync(["runs", "rerun", newID, "--failed"], in: folder)
+        let nothing = try await runCLI(["runs", "rerun", newID, "--failed"], in: folder)
         #expect(nothing.status != 0)
         #expect(nothing.stderr.contains("succeeded, so no job needs to run again"), "\(nothing.stderr)")
-        let all = try await runCLIAsync(["runs", "rerun", newID], in: folder)
+        let all = try await runCLI(["runs", "rerun", newID], in: folder)
         #expect(all.status == 0, "\(all.stderr)")
         #expect(try String(contentsOf: folder.appendingPathComponent("a-count.txt"), encoding: .utf8) == "ran\nran\n")
     }
@@ -340,11 +340,11 @@ struct RunsCancelRerunTests {
             """
         let folder = try project(["matrix.yml": matrix])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let first = try await runCLIAsync(["run", "matrix.yml", "--json"], in: folder)
+        let first = try await runCLI(["run", "matrix.yml", "--json"], in: folder)
         #expect(first.status == 1, "\(first.stderr)")
         let id = try #require(try object(first.stdout)["id"] as? String)
 
-        let rerun = try await runCLIAsync(["runs", "rerun", id, "--failed", "--json"], in: folder)
+        let rerun = try await runCLI(["runs", "rerun", id, "--failed", "--json"], in: folder)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let newID = try #require(try object(rerun.stdout)["id"] as? String)
         let jobs = jobs(try await record(newID, in: folder))
@@ -367,52 +367,52 @@ struct RunsCancelRerunTests {
         let folder = try project(["flaky.yml": flaky])
         defer { try? FileManager.default.removeItem(at: folder) }
         for command in ["cancel", "rerun"] {
-            let unknown = try await runCLIAsync(["runs", command, "12345"], in: folder)
+            let unknown = try await runCLI(["runs", command, "12345"], in: folder)
             #expect(unknown.status != 0)
             #expect(unknown.stderr.contains("no run '12345'"), "\(unknown.stderr)")
             for id in ["../../etc", "..", "1/../2", "", "-1; rm -rf ."] {
-                let hostile = try await runCLIAsync(["runs", command, "--", id], in: folder)
+                let hostile = try await runCLI(["runs", command, "--", id], in: folder)
                 #expect(hostile.status != 0, "\(command) '\(id)' was accepted")
             }
         }
-        let first = try await runCLIAsync(["run", "flaky.yml", "--json"], in: folder)
+        let first = try await runCLI(["run", "flaky.yml", "--json"], in: folder)
         let id = try #require(try object(first.stdout)["id"] as? String)
-        let wait = try await runCLIAsync(["runs", "cancel", id, "--wait=-1"], in: folder)
+        let wait = try await runCLI(["runs", "cancel", id, "--wait=-1"], in: folder)
         #expect(wait.status == 2 && wait.stderr.contains("--wait must be"), "\(wait.stderr)")
-        let notANumber = try await runCLIAsync(["runs", "cancel", id, "--wait", "nan"], in: folder)
+        let notANumber = try await runCLI(["runs", "cancel", id, "--wait", "nan"], in: folder)
         #expect(notANumber.status == 2 && notANumber.stderr.contains("--wait must be"), "\(notANumber.stderr)")
-        let done = try await runCLIAsync(["runs", "cancel", id, "--json"], in: folder)
+        let done = try await runCLI(["runs", "cancel", id, "--json"], in: folder)
         #expect(done.status != 0)
         #expect(done.stderr.contains("already ended (failure)"), "\(done.stderr)")
         #expect(try object(done.stdout)["error"] != nil)
-        let parallel = try await runCLIAsync(["runs", "rerun", id, "--parallel", "0"], in: folder)
+        let parallel = try await runCLI(["runs", "rerun", id, "--parallel", "0"], in: folder)
         #expect(parallel.status == 2)
-        let secret = try await runCLIAsync(["runs", "rerun", id, "--secret", "UNSET_VARIABLE_FOR_RERUN_TEST"], in: folder)
+        let secret = try await runCLI(["runs", "rerun", id, "--secret", "UNSET_VARIABLE_FOR_RERUN_TEST"], in: folder)
         #expect(secret.status == 2 && secret.stderr.contains("is not set"))
 
         // The workflow file no longer parses, then no longer exists: a clear error, and nothing runs.
         let file = folder.appendingPathComponent(".github/workflows/flaky.yml")
         try "on: push\njobs:\n  a:\n    runs-on: x\n    stepz: []\n".write(to: file, atomically: true, encoding: .utf8)
-        let broken = try await runCLIAsync(["runs", "rerun", id, "--failed"], in: folder)
+        let broken = try await runCLI(["runs", "rerun", id, "--failed"], in: folder)
         #expect(broken.status == 2)
         #expect(broken.stderr.contains("no longer reads as a workflow") && broken.stderr.contains("flaky.yml:"), "\(broken.stderr)")
         try FileManager.default.removeItem(at: file)
-        let gone = try await runCLIAsync(["runs", "rerun", id], in: folder)
+        let gone = try await runCLI(["runs", "rerun", id], in: folder)
         #expect(gone.status != 0)
         #expect(gone.stderr.contains("does not exist"), "\(gone.stderr)")
 
         // Inputs recorded masked cannot be given again.
         try dispatch.write(to: folder.appendingPathComponent(".github/workflows/dispatch.yml"), atomically: true, encoding: .utf8)
-        let masked = try await runCLIAsync(
+        let masked = try await runCLI(
             ["run", "dispatch.yml", "--event", "workflow_dispatch", "--input", "n=1", "--input", "mode=hunter2-secret", "--json"], in: folder,
             environment: ["SLIPWAY_SECRET_PASSWORD": "hunter2-secret"])
         #expect(masked.status == 0, "\(masked.stderr)")
         let maskedID = try #require(try object(masked.stdout)["id"] as? String)
-        let refused = try await runCLIAsync(["runs", "rerun", maskedID], in: folder)
+        let refused = try await runCLI(["runs", "rerun", maskedID], in: folder)
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("recorded masked"), "\(refused.stderr)")
 
-        let list = try object(runCLI(["runs", "list", "--json"], in: folder).stdout)
+        let list = try await object(runCLI(["runs", "list", "--json"], in: folder).stdout)
         #expect((list["runs"] as? [[String: Any]])?.count == 2, "a refused rerun recorded a run")
     }
 }

@@ -10,7 +10,7 @@ import Testing
         let dataDir = root.appendingPathComponent("store").path
         let value = "s3cr3t-value-\(UUID().uuidString)"
         func cli(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
-            let result = try await runCLIAsync(arguments + ["--data-dir", dataDir], in: root, environment: environment, stdin: stdin)
+            let result = try await runCLI(arguments + ["--data-dir", dataDir], in: root, environment: environment, stdin: stdin)
             #expect(!result.stdout.contains(value) && !result.stderr.contains(value), "\(arguments) printed the value")
             return result
         }
@@ -52,7 +52,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let dataDir = root.appendingPathComponent("store").path
         func cli(_ arguments: [String], user: String = "carol") async throws -> (status: Int32, stdout: String, stderr: String) {
-            try await runCLIAsync(arguments + ["--data-dir", dataDir], in: root, environment: ["USER": user])
+            try await runCLI(arguments + ["--data-dir", dataDir], in: root, environment: ["USER": user])
         }
         let created = try await cli(["env", "create", "production", "--reviewers", "alice,bob", "--wait-timer", "10m", "--prevent-self-review", "--branches", "main", "--json"])
         #expect(created.status == 0, "\(created.stderr)")

@@ -179,23 +179,14 @@ struct CLIChild {
     }
 }
 
-/// Runs the CLI as a child process like ``runCLI(_:in:environment:stdin:)``, waiting for it without holding a
-/// thread of the shared pool (other tests keep running on a busy two-core machine).
-func runCLIAsync(_ arguments: [String], in folder: URL, environment: [String: String] = [:], stdin: Data? = nil) async throws -> (
+/// Runs the CLI as a child process and returns its exit status, stdout and stderr. It waits by polling, so a
+/// test never holds one of the few threads that every other test's async work runs on while a child runs.
+func runCLI(_ arguments: [String], in folder: URL, environment: [String: String] = [:], stdin: Data? = nil) async throws -> (
     status: Int32, stdout: String, stderr: String
 ) {
     let child = try CLIChild(arguments, in: folder, environment: environment, stdin: stdin)
     try child.process.run()
     while child.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-    return child.result()
-}
-
-/// Runs the CLI as a child process and returns its exit status, stdout and stderr.
-func runCLI(_ arguments: [String], in folder: URL, environment: [String: String] = [:], stdin: Data? = nil) throws -> (
-    status: Int32, stdout: String, stderr: String
-) {
-    let child = try CLIChild(arguments, in: folder, environment: environment, stdin: stdin)
-    try child.process.run()
     return child.result()
 }
 

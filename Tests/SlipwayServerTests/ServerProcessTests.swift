@@ -146,7 +146,7 @@ import Glibc
 
 /// The CLI as users run it: a child process, in-process on a data folder or through a server.
 @Suite(.timeLimit(.minutes(20)), .endToEnd) struct CLITests {
-    @Test func inProcessLifeCycleWithJSONOutput() throws {
+    @Test func inProcessLifeCycleWithJSONOutput() async throws {
         let folder = try makeScratchFolder("cli")
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data("weights".utf8).write(to: folder.appendingPathComponent("model.bin"))
@@ -158,8 +158,8 @@ import Glibc
             metrics: {accuracy: 0.93}
             container_image: ghcr.io/acme/churn:1
             """.write(to: folder.appendingPathComponent("lineage.yml"), atomically: true, encoding: .utf8)
-        #expect(try runCLI(["models", "create", "churn", "--tag", "team=growth"], in: folder).status == 0)
-        let created = try runCLI(
+        #expect(try await runCLI(["models", "create", "churn", "--tag", "team=growth"], in: folder).status == 0)
+        let created = try await runCLI(
             ["versions", "create", "churn", "--artifact", "model.bin", "--lineage", "lineage.yml", "--metric", "auc=0.97", "--json"], in: folder)
         #expect(created.status == 0, "\(created.stderr)")
         let version = try #require(try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])
@@ -170,31 +170,31 @@ import Glibc
         #expect((lineage["environment"] as? [String: Any])?["architecture"] != nil)
         #expect(version["artifactDigest"] as? String == Digest(of: Data("weights".utf8)).description)
 
-        #expect(try runCLI(["alias", "set", "churn", "production", "1", "--reason", "launch"], in: folder).status == 0)
-        let history = try runCLI(["alias", "history", "churn", "production", "--json"], in: folder)
+        #expect(try await runCLI(["alias", "set", "churn", "production", "1", "--reason", "launch"], in: folder).status == 0)
+        let history = try await runCLI(["alias", "history", "churn", "production", "--json"], in: folder)
         let events = try #require((try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["events"] as? [[String: Any]])
         #expect(events.count == 1 && events[0]["reason"] as? String == "launch" && events[0]["toVersion"] as? Int == 1)
-        let before = try runCLI(["alias", "get", "churn", "production", "--at", "2000-01-01", "--json"], in: folder)
+        let before = try await runCLI(["alias", "get", "churn", "production", "--at", "2000-01-01", "--json"], in: folder)
         #expect(before.status == 0 && !before.stdout.contains("\"version\""))
 
-        let download = try runCLI(["versions", "download", "churn", "production", "--out", "restored.bin"], in: folder)
+        let download = try await runCLI(["versions", "download", "churn", "production", "--out", "restored.bin"], in: folder)
         #expect(download.status == 0, "\(download.stderr)")
         #expect(try Data(contentsOf: folder.appendingPathComponent("restored.bin")) == Data("weights".utf8))
 
-        let search = try runCLI(["search", "metrics.accuracy >= 0.9 AND params.depth = '6'", "--json"], in: folder)
+        let search = try await runCLI(["search", "metrics.accuracy >= 0.9 AND params.depth = '6'", "--json"], in: folder)
         #expect(search.status == 0 && search.stdout.contains("\"churn\""))
 
         // Errors: a clear message on stderr, one JSON document with --json, a non-zero exit.
-        let missing = try runCLI(["models", "show", "nope", "--json"], in: folder)
+        let missing = try await runCLI(["models", "show", "nope", "--json"], in: folder)
         #expect(missing.status == 1 && missing.stderr.contains("does not exist"))
         #expect((try JSONSerialization.jsonObject(with: Data(missing.stdout.utf8)) as? [String: Any])?["error"] != nil)
-        let invalid = try runCLI(["models", "create", "bad name"], in: folder)
+        let invalid = try await runCLI(["models", "create", "bad name"], in: folder)
         #expect(invalid.status == 2 && invalid.stderr.contains("bad name"))
-        let badLineage = try runCLI(["versions", "create", "churn", "--artifact", "model.bin", "--lineage", "model.bin"], in: folder)
+        let badLineage = try await runCLI(["versions", "create", "churn", "--artifact", "model.bin", "--lineage", "model.bin"], in: folder)
         #expect(badLineage.status != 0 && badLineage.stderr.contains("model.bin"))
-        let refused = try runCLI(["versions", "delete", "churn", "1"], in: folder)
+        let refused = try await runCLI(["versions", "delete", "churn", "1"], in: folder)
         #expect(refused.status == 1 && refused.stderr.contains("production"))
-        let audit = try runCLI(["audit", "--model", "churn", "--json"], in: folder)
+        let audit = try await runCLI(["audit", "--model", "churn", "--json"], in: folder)
         #expect(audit.stdout.contains("alias.set") && audit.stdout.contains("version.create"))
     }
 
@@ -204,33 +204,33 @@ import Glibc
         let folder = server.folder
         try Data("model bytes".utf8).write(to: folder.appendingPathComponent("m.bin"))
         let dataArgs = ["--data-dir", server.dataDir.path]
-        #expect(try runCLI(["models", "create", "churn"] + dataArgs, in: folder).status == 0)
-        let created = try runCLI(["versions", "create", "churn", "--artifact", "m.bin", "--no-probe", "--json"] + dataArgs, in: folder)
+        #expect(try await runCLI(["models", "create", "churn"] + dataArgs, in: folder).status == 0)
+        let created = try await runCLI(["versions", "create", "churn", "--artifact", "m.bin", "--no-probe", "--json"] + dataArgs, in: folder)
         #expect(created.status == 0, "\(created.stderr)")
         // The change went through the server: its audit log has it, under the local owner's token.
         let audit = try await server.call(.GET, "/api/v1/audit?model=churn", token: server.adminToken)
         #expect(audit.text.contains("version.create"))
         // Explicit --server and --token work from anywhere, and the output matches the announced route.
-        let remote = try runCLI(["versions", "show", "churn", "1", "--json", "--server", server.url, "--token", server.adminToken], in: folder)
-        let announced = try runCLI(["versions", "show", "churn", "1", "--json"] + dataArgs, in: folder)
+        let remote = try await runCLI(["versions", "show", "churn", "1", "--json", "--server", server.url, "--token", server.adminToken], in: folder)
+        let announced = try await runCLI(["versions", "show", "churn", "1", "--json"] + dataArgs, in: folder)
         #expect(remote.status == 0 && remote.stdout == announced.stdout)
-        let wrongToken = try runCLI(["models", "list", "--server", server.url, "--token", "slw_bad"], in: folder)
+        let wrongToken = try await runCLI(["models", "list", "--server", server.url, "--token", "slw_bad"], in: folder)
         #expect(wrongToken.status == 1 && wrongToken.stderr.contains("unknown or revoked"))
-        let token = try runCLI(["token", "create", "--role", "viewer", "--name", "reader", "--json"] + dataArgs, in: folder)
+        let token = try await runCLI(["token", "create", "--role", "viewer", "--name", "reader", "--json"] + dataArgs, in: folder)
         let secret = try #require((try JSONSerialization.jsonObject(with: Data(token.stdout.utf8)) as? [String: Any])?["token"] as? String)
-        let denied = try runCLI(["models", "create", "x", "--server", server.url, "--token", secret], in: folder)
+        let denied = try await runCLI(["models", "create", "x", "--server", server.url, "--token", secret], in: folder)
         #expect(denied.status == 1 && denied.stderr.contains("editor"))
         await server.stop()
         // With the server gone, the CLI opens the store itself and sees the same data.
-        let after = try runCLI(["versions", "show", "churn", "1", "--json"] + dataArgs, in: folder)
+        let after = try await runCLI(["versions", "show", "churn", "1", "--json"] + dataArgs, in: folder)
         #expect(after.status == 0 && after.stdout.contains(Digest(of: Data("model bytes".utf8)).hex))
     }
 
-    @Test func demoRunsTheWholeLifeCycle() throws {
+    @Test func demoRunsTheWholeLifeCycle() async throws {
         let folder = try makeScratchFolder("demo")
         defer { try? FileManager.default.removeItem(at: folder) }
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let result = try runCLI(
+        let result = try await runCLI(
             ["demo", "--json", "--data-dir", folder.appendingPathComponent("data").path, "--examples", repository.appendingPathComponent("examples").path],
             in: folder)
         #expect(result.status == 0, "\(result.stderr)")

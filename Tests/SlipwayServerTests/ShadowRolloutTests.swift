@@ -49,7 +49,7 @@ import Testing
         let endpoint = try await server.call(.GET, "/api/v1/endpoints/tumor", token: RolloutTests.token(server))
         #expect(!endpoint.text.contains("\"mirrors\":[{"))
 
-        let printed = try SupervisorTests.CLI(server: server).run(["rollout", "status", "tumor-shadow"])
+        let printed = try await SupervisorTests.CLI(server: server).run(["rollout", "status", "tumor-shadow"])
         for text in ["Shadow:    passed", "verdict: Pass; agreement 100.00% of", "latency p99: stable", "check agreement: Pass"] {
             #expect(printed.contains(text), "\(text) in \(printed)")
         }
@@ -75,10 +75,10 @@ import Testing
         }
         let flipped = server.folder.appendingPathComponent("flipped.csv")
         try (lines.joined(separator: "\n") + "\n").write(to: flipped, atomically: true, encoding: .utf8)
-        let trained = try runCLI(
+        let trained = try await runCLI(
             ["train", "--algorithm", "logistic", "--data", flipped.path, "--target", "target", "--out", "flipped"], in: server.folder)
         try #require(trained.status == 0, "\(trained.stderr)")
-        try SupervisorTests.CLI(server: server).run(["versions", "create", "cancer", "--artifact", "flipped", "--no-probe"])
+        try await SupervisorTests.CLI(server: server).run(["versions", "create", "cancer", "--artifact", "flipped", "--no-probe"])
 
         // No duration: the shadow ends at its first clear verdict, however long a loaded machine takes to mirror enough
         // answers (a fixed duration that is too short for it ends inconclusive instead).

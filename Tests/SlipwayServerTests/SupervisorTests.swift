@@ -25,9 +25,9 @@ struct SupervisorTests {
         let server = try await ServerProcess(label: "supervised-builtin")
         defer { server.cleanUp() }
         let cli = CLI(server: server)
-        try cli.trainAndRegister(model: "cancer", versions: 1)
-        try cli.run(["endpoints", "create", "tumor"])
-        let deployed = try cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--builtin", "--replicas", "2"])
+        try await cli.trainAndRegister(model: "cancer", versions: 1)
+        try await cli.run(["endpoints", "create", "tumor"])
+        let deployed = try await cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--builtin", "--replicas", "2"])
         #expect(deployed.contains("replica"))
 
         let stable = try await waitForBackend(server, "tumor", "stable") { $0.readyReplicas == 2 }
@@ -82,12 +82,12 @@ struct SupervisorTests {
         try FileManager.default.createDirectory(at: artifact.appendingPathComponent("config"), withIntermediateDirectories: true)
         let files = ["weights.txt": "w = [0.25, 0.75]\n", "config/params.json": #"{"depth": 3}"#]
         for (path, content) in files { try Data(content.utf8).write(to: artifact.appendingPathComponent(path)) }
-        try cli.run(["models", "create", "echo"])
-        try cli.run(["versions", "create", "echo", "--artifact", artifact.path, "--no-probe"])
+        try await cli.run(["models", "create", "echo"])
+        try await cli.run(["versions", "create", "echo", "--artifact", artifact.path, "--no-probe"])
         let script = try Self.writeEchoServer(in: server.folder)
-        try cli.run(["endpoints", "create", "echo-api"])
+        try await cli.run(["endpoints", "create", "echo-api"])
         // The server ignores SIGTERM: stopping it takes the SIGKILL after the grace period.
-        try cli.run([
+        try await cli.run([
             "deploy", "echo-api", "--variant", "stable", "--model", "echo@1", "--command", "exec python3 \(script.path) --ignore-sigterm",
             "--replicas", "2",
         ])
@@ -157,10 +157,10 @@ struct SupervisorTests {
         defer { server.cleanUp() }
         let cli = CLI(server: server)
         try Data("weights".utf8).write(to: server.folder.appendingPathComponent("model.bin"))
-        try cli.run(["models", "create", "broken"])
-        try cli.run(["versions", "create", "broken", "--artifact", "model.bin", "--no-probe"])
-        try cli.run(["endpoints", "create", "broken-api"])
-        try cli.run([
+        try await cli.run(["models", "create", "broken"])
+        try await cli.run(["versions", "create", "broken", "--artifact", "model.bin", "--no-probe"])
+        try await cli.run(["endpoints", "create", "broken-api"])
+        try await cli.run([
             "deploy", "broken-api", "--variant", "stable", "--model", "broken@1", "--command",
             "echo \"cannot load $MODEL_DIR/model.bin\" >&2; exit 3",
         ])
@@ -192,9 +192,9 @@ struct SupervisorTests {
         let server = try await ServerProcess(label: "supervised-redeploy")
         defer { server.cleanUp() }
         let cli = CLI(server: server)
-        try cli.trainAndRegister(model: "cancer", versions: 2)
-        try cli.run(["endpoints", "create", "tumor"])
-        try cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--builtin", "--replicas", "2"])
+        try await cli.trainAndRegister(model: "cancer", versions: 2)
+        try await cli.run(["endpoints", "create", "tumor"])
+        try await cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@1", "--builtin", "--replicas", "2"])
         let first = try await waitForBackend(server, "tumor", "stable") { $0.readyReplicas == 2 }
         let gateway = try server.gatewayURL()
         let body = try Self.inferenceBody(rows: 1)
@@ -226,7 +226,7 @@ struct SupervisorTests {
                 }
             }
             try await waitUntil { recorder.outcomes.withLock { $0.count } >= 20 }
-            try cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@2", "--builtin", "--replicas", "2"])
+            try await cli.run(["deploy", "tumor", "--variant", "stable", "--model", "cancer@2", "--builtin", "--replicas", "2"])
             _ = try await waitForBackend(server, "tumor", "stable") { backend in
                 backend.servingModelVersion == "cancer@2" && backend.replicas.allSatisfy { $0.modelVersion == "cancer@2" }
             }
@@ -254,11 +254,11 @@ struct SupervisorTests {
         defer { server.cleanUp() }
         let cli = CLI(server: server)
         try Data("weights".utf8).write(to: server.folder.appendingPathComponent("model.bin"))
-        try cli.run(["models", "create", "echo"])
-        try cli.run(["versions", "create", "echo", "--artifact", "model.bin", "--no-probe"])
+        try await cli.run(["models", "create", "echo"])
+        try await cli.run(["versions", "create", "echo", "--artifact", "model.bin", "--no-probe"])
         let script = try Self.writeEchoServer(in: server.folder)
-        try cli.run(["endpoints", "create", "echo-api"])
-        try cli.run(["deploy", "echo-api", "--variant", "stable", "--model", "echo@1", "--command", "python3 \(script.path)"])
+        try await cli.run(["endpoints", "create", "echo-api"])
+        try await cli.run(["deploy", "echo-api", "--variant", "stable", "--model", "echo@1", "--command", "python3 \(script.path)"])
         let stable = try await waitForBackend(server, "echo-api", "stable") { $0.readyReplicas == 1 }
         let pid = try #require(stable.replicas.first?.pid)
         let modelDir = try #require(stable.modelDir)
@@ -280,19 +280,19 @@ struct SupervisorTests {
         let server: ServerProcess
 
         @discardableResult
-        func run(_ arguments: [String]) throws -> String {
-            let result = try runCLI(arguments + ["--data-dir", server.dataDir.path], in: server.folder)
+        func run(_ arguments: [String]) async throws -> String {
+            let result = try await runCLI(arguments + ["--data-dir", server.dataDir.path], in: server.folder)
             guard result.status == 0 else { throw TestFailure("slipway \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
             return result.stdout
         }
 
         /// Trains a logistic model into `<folder>/<model>` and registers it `versions` times.
-        func trainAndRegister(model: String, versions: Int) throws {
+        func trainAndRegister(model: String, versions: Int) async throws {
             let train = SupervisorTests.data.appendingPathComponent("train.csv").path
-            let trained = try runCLI(["train", "--algorithm", "logistic", "--data", train, "--target", "target", "--out", model], in: server.folder)
+            let trained = try await runCLI(["train", "--algorithm", "logistic", "--data", train, "--target", "target", "--out", model], in: server.folder)
             guard trained.status == 0 else { throw TestFailure("training failed: \(trained.stderr)") }
-            try run(["models", "create", model])
-            for _ in 0..<versions { try run(["versions", "create", model, "--artifact", model, "--no-probe"]) }
+            try await run(["models", "create", model])
+            for _ in 0..<versions { try await run(["versions", "create", model, "--artifact", model, "--no-probe"]) }
         }
     }
 
