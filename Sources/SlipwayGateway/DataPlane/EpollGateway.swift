@@ -195,6 +195,8 @@ private final class EpollWorker: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let accepting = Atomic<Bool>(true)
     private let exited = Atomic<Bool>(false)
+    /// This thread's lane of the prediction log: its records reach the log without a lock.
+    private let lane: PredictionLog.Lane?
 
     private enum Slot {
         case client(EpollClient)
@@ -241,6 +243,8 @@ private final class EpollWorker: @unchecked Sendable {
             Glibc.close(epfd)
             throw EpollGateway.SystemError(call: "eventfd", code: code)
         }
+        // Once nothing can fail any more: ``release()`` retires it.
+        lane = gateway.predictionLog?.makeLane()
         control(EPOLL_CTL_ADD, wake, tag: 0, events: CSlipwayEpollIn)
         control(EPOLL_CTL_ADD, listener, tag: 0, events: CSlipwayEpollIn | CSlipwayEpollExclusive)
     }
@@ -262,7 +266,9 @@ private final class EpollWorker: @unchecked Sendable {
     }
 
     /// Closes the worker's descriptors once its thread has ended.
+    /// Called once the thread has ended, or when it never started.
     func release() {
+        if let lane { gateway.predictionLog?.retire(lane) }
         Glibc.close(wake)
         Glibc.close(epfd)
     }
@@ -612,7 +618,7 @@ private final class EpollWorker: @unchecked Sendable {
     private func exchangeFailed(_ client: EpollClient, timedOut: Bool, _ reason: String) {
         detach(client)
         scratch.clear()
-        let keepAlive = client.exchange.failed(gateway, timedOut: timedOut, reason: reason, slots: &client.slots, into: &scratch)
+        let keepAlive = client.exchange.failed(gateway, timedOut: timedOut, reason: reason, slots: &client.slots, lane: lane, into: &scratch)
         finish(client, keepAlive: keepAlive)
     }
 
@@ -795,7 +801,7 @@ private final class EpollWorker: @unchecked Sendable {
         case .complete(let closes):
             detach(client)
             scratch.clear()
-            let keepAlive = client.exchange.answered(gateway, upstream.reader, slots: &client.slots, into: &scratch)
+            let keepAlive = client.exchange.answered(gateway, upstream.reader, slots: &client.slots, lane: lane, into: &scratch)
             upstream.reader.release()
             if closes || atEnd || upstream.output.readableBytes > 0 {
                 closeUpstream(upstream)

@@ -206,14 +206,18 @@ struct FastExchange {
 
     /// Records the backend's answer (metrics, counters, prediction log), appends the bytes for the client to
     /// `out` and returns whether the connection stays open after them.
-    func answered(_ gateway: Gateway, _ upstream: RawAnswerReader, slots: inout MetricSlots, into out: inout ByteBuffer) -> Bool {
+    ///
+    /// `lane` is the calling thread's lane of the prediction log, if it has one.
+    func answered(
+        _ gateway: Gateway, _ upstream: RawAnswerReader, slots: inout MetricSlots, lane: PredictionLog.Lane? = nil, into out: inout ByteBuffer
+    ) -> Bool {
         let micros = GatewayHandler.micros(since: started)
         let status = upstream.status
         let answer =
             logs && (200..<300).contains(status)
             ? GatewayHandler.answer(of: upstream.body, inferenceHeaderLength: upstream.inferenceHeaderLength) : InferenceJSON.Answer()
         gateway.metrics.record(slots.slot(gateway, endpoint, variant), micros: micros, failed: status >= 500, prediction: answer.prediction)
-        log(gateway, status: status, answer: answer, micros: micros)
+        log(gateway, status: status, answer: answer, micros: micros, lane: lane)
         gateway.counters.bump(.requests)
         if status >= 500 { gateway.counters.bump(.errors) }
         let keepAlive = self.keepAlive && !gateway.isDraining
@@ -247,12 +251,14 @@ struct FastExchange {
 
     /// Records an exchange that failed after the request went out, appends the client's answer (502, or 504
     /// when the backend took too long) to `out` and returns whether the connection stays open after it.
-    func failed(_ gateway: Gateway, timedOut: Bool, reason: String, slots: inout MetricSlots, into out: inout ByteBuffer) -> Bool {
+    func failed(
+        _ gateway: Gateway, timedOut: Bool, reason: String, slots: inout MetricSlots, lane: PredictionLog.Lane? = nil, into out: inout ByteBuffer
+    ) -> Bool {
         let micros = GatewayHandler.micros(since: started)
         let status: HTTPResponseStatus = timedOut ? .gatewayTimeout : .badGateway
         let message = timedOut ? "variant '\(variant)' did not answer in time" : "variant '\(variant)' failed: \(UpstreamFailure.broken(reason))"
         gateway.metrics.record(slots.slot(gateway, endpoint, variant), micros: micros, failed: true)
-        log(gateway, status: Int(status.code), answer: InferenceJSON.Answer(), micros: micros)
+        log(gateway, status: Int(status.code), answer: InferenceJSON.Answer(), micros: micros, lane: lane)
         gateway.counters.bump(.requests)
         gateway.counters.bump(.errors)
         let keepAlive = self.keepAlive && !gateway.isDraining
@@ -267,14 +273,17 @@ struct FastExchange {
         return keepAlive
     }
 
-    /// Hands the record of the answer to the prediction log, if one is installed.
-    private func log(_ gateway: Gateway, status: Int, answer: InferenceJSON.Answer, micros: UInt64) {
+    /// Hands the record of the answer to the prediction log, if one is installed: through `lane` when the
+    /// calling thread has one.
+    private func log(_ gateway: Gateway, status: Int, answer: InferenceJSON.Answer, micros: UInt64, lane: PredictionLog.Lane?) {
         guard let sink = gateway.predictions else { return }
         let record = PredictionRecord(
             requestId: requestId, timestamp: arrival ?? Date(), endpoint: endpoint, variant: variant, modelVersion: backend?.modelVersion ?? "",
             stickyKey: stickyKey, kind: .primary, features: features, prediction: answer.prediction, confidence: answer.confidence,
             latencyMs: Double(micros) / 1000, status: status)
-        if let bytes = unhashedFeatures, let log = gateway.predictionLog {
+        if let lane, let log = gateway.predictionLog {
+            log.record(record, hashing: unhashedFeatures, in: lane)
+        } else if let bytes = unhashedFeatures, let log = gateway.predictionLog {
             log.record(record, hashing: bytes)
         } else {
             sink.record(record)

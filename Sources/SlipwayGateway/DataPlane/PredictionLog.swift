@@ -14,6 +14,9 @@ import Synchronization
 ///
 /// ``record(_:)`` never blocks an event loop: it appends to a bounded, lock-protected buffer (records
 /// beyond ``capacity`` are dropped and counted in ``dropped``, `slipway_prediction_log_dropped_total`).
+/// A thread that hands the log most of the records (a gateway thread) takes a ``Lane`` instead: a queue of its
+/// own that it fills without any lock, so it never waits for a thread that was taken off its CPU while it held
+/// the buffer's lock. The writer moves what the lanes hold into the buffer each time it wakes.
 /// The writer appends a batch every ``interval`` or as soon as ``batchSize`` records wait. It runs on a
 /// thread of its own and appends on it when the store can (``SynchronousPredictionAppending``): a batch
 /// then costs one wake-up of one thread, not a task, a timer and a hand-off to the store's queue. When the
@@ -44,6 +47,10 @@ public final class PredictionLog: PredictionSink {
     private let wake = DispatchSemaphore(value: 0)
     /// ``interval`` as the writer's wait takes it.
     private let wait: DispatchTimeInterval
+    /// Set by ``close()``, read by lane producers, which take no lock.
+    private let closed = Atomic<Bool>(false)
+    /// Records dropped because their lane was full or the log closed.
+    private let laneDropped = Atomic<Int>(0)
 
     /// Records waiting to be written, in order, with the bytes some records' features are the SHA-256 of
     /// while the hash is still to be computed (off the event loops, by the writer).
@@ -61,6 +68,8 @@ public final class PredictionLog: PredictionSink {
 
     private struct State {
         var buffer = Waiting()
+        /// The lanes handed out and not yet retired and emptied.
+        var lanes: [Lane] = []
         var dropped = 0
         var closing = false
         /// Set when the writer was called while it was not waiting: its next wait returns at once.
@@ -122,6 +131,30 @@ public final class PredictionLog: PredictionSink {
         append(record, unhashed: features)
     }
 
+    /// A queue of records for one producing thread (see ``Lane``); ``retire(_:)`` it when the thread is done.
+    func makeLane() -> Lane {
+        let lane = Lane(capacity: min(capacity, Lane.largest))
+        state.withLock { $0.lanes.append(lane) }
+        return lane
+    }
+
+    /// Says that `lane`'s thread hands it no more records; the writer empties it and then lets it go.
+    func retire(_ lane: Lane) {
+        lane.retired.store(true, ordering: .releasing)
+        ring()
+    }
+
+    /// Takes one record from `lane`'s thread, its features to hash (by the writer) if `features` is given.
+    /// Takes no lock: a full lane or a closed log drops the record and counts it.
+    func record(_ record: PredictionRecord, hashing features: [UInt8]?, in lane: Lane) {
+        guard !closed.load(ordering: .acquiring), let written = lane.push(record, features) else {
+            laneDropped.add(1, ordering: .relaxed)
+            return
+        }
+        // Once per batch the lane's thread wakes the writer (it also wakes every interval on its own).
+        if written % batchSize == 0 { ring() }
+    }
+
     private func append(_ record: PredictionRecord, unhashed: [UInt8]?) {
         let full = state.withLock { state -> Bool? in
             guard !state.closing, state.buffer.count < capacity else {
@@ -136,14 +169,20 @@ public final class PredictionLog: PredictionSink {
     }
 
     /// Records dropped so far because the buffer was full or the log closed.
-    public var dropped: Int { state.withLock { $0.dropped } }
+    public var dropped: Int { state.withLock { $0.dropped } + laneDropped.load(ordering: .relaxed) }
+
+    /// Lanes handed out and not yet let go.
+    var laneCount: Int { state.withLock { $0.lanes.count } }
 
     /// Records waiting to be written.
-    public var pending: Int { state.withLock { $0.buffer.count } }
+    public var pending: Int {
+        state.withLock { state in state.buffer.count + state.lanes.reduce(0) { $0 + $1.count } }
+    }
 
     /// Writes every record taken so far and stops the writer. Records offered afterwards are dropped.
     /// Waits while the store fails, but gives up (and counts the records as dropped) after a few attempts.
     public func close() async {
+        closed.store(true, ordering: .releasing)
         state.withLock { $0.closing = true }
         ring()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -169,6 +208,7 @@ public final class PredictionLog: PredictionSink {
         pause()
         while true {
             batch.removeAll()
+            drainLanes()
             let closing = state.withLock { state in
                 if state.buffer.count <= batchSize {
                     swap(&batch, &state.buffer)
@@ -222,10 +262,17 @@ public final class PredictionLog: PredictionSink {
                             "the prediction log is closing and the store still fails; records lost", metadata: ["slipway.records": "\(lost)"])
                         break
                     }
-                    Thread.sleep(forTimeInterval: Double(min(100 << min(failures, 6), 5_000)) / 1_000)
+                    // The lanes are emptied into the buffer meanwhile, so that they do not fill up and drop
+                    // while the buffer still has room.
+                    let resume = DispatchTime.now() + .milliseconds(min(100 << min(failures, 6), 5_000))
+                    while DispatchTime.now() < resume {
+                        drainLanes()
+                        Thread.sleep(forTimeInterval: min(Double(resume.uptimeNanoseconds &- DispatchTime.now().uptimeNanoseconds) / 1e9, 0.05))
+                    }
                     continue
                 }
             }
+            drainLanes()
             let waiting = state.withLock { $0.buffer.count }
             if closing && waiting == 0 { break }
             if waiting >= batchSize || (closing && waiting > 0) { continue }
@@ -237,6 +284,37 @@ public final class PredictionLog: PredictionSink {
             return state.closeWaiters
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Moves what the lanes hold to the end of the buffer (dropping, and counting, what does not fit in
+    /// ``capacity``) and lets retired lanes that are empty go.
+    private func drainLanes() {
+        let lanes = state.withLock { $0.lanes }
+        guard !lanes.isEmpty else { return }
+        var records: [PredictionRecord] = []
+        var features: [[UInt8]?] = []
+        var emptied: [ObjectIdentifier] = []
+        for lane in lanes {
+            // Read before taking: a lane retired before it was emptied is let go only on a later round.
+            let retired = lane.retired.load(ordering: .acquiring)
+            records.removeAll(keepingCapacity: true)
+            features.removeAll(keepingCapacity: true)
+            lane.take(into: &records, &features)
+            if retired { emptied.append(ObjectIdentifier(lane)) }
+            guard !records.isEmpty else { continue }
+            state.withLock { state in
+                let room = max(capacity - state.buffer.count, 0)
+                let kept = min(room, records.count)
+                for index in 0..<kept {
+                    if let bytes = features[index] { state.buffer.unhashed.append((state.buffer.records.count, bytes)) }
+                    state.buffer.records.append(records[index])
+                }
+                state.dropped += records.count - kept
+            }
+        }
+        if !emptied.isEmpty {
+            state.withLock { state in state.lanes.removeAll { lane in emptied.contains(ObjectIdentifier(lane)) && lane.count == 0 } }
+        }
     }
 
     /// Appends on this thread: directly when the store can, otherwise through its asynchronous append, waited for.
@@ -300,5 +378,74 @@ public final class PredictionLog: PredictionSink {
             return true
         }
         if signal { wake.signal() }
+    }
+}
+
+extension PredictionLog {
+    /// A bounded queue of records with one producing thread and one consumer (the log's writer), that
+    /// neither side locks: the producer publishes each record by advancing `tail`, the writer frees slots by
+    /// advancing `head`.
+    final class Lane: @unchecked Sendable {
+        /// The most records a lane holds; at the gateway's rates that is a second or more of one thread's
+        /// traffic, while the writer empties it every batch or interval.
+        static let largest = 8_192
+
+        private let mask: Int
+        /// The most records the lane holds: the log's capacity, up to ``largest``.
+        let limit: Int
+        private let records: UnsafeMutablePointer<PredictionRecord>
+        private let features: UnsafeMutablePointer<[UInt8]?>
+        /// The next slot the producer fills; written only by the producer.
+        private let tail = Atomic<Int>(0)
+        /// The next slot the writer takes; written only by the writer.
+        private let head = Atomic<Int>(0)
+        fileprivate let retired = Atomic<Bool>(false)
+
+        fileprivate init(capacity: Int) {
+            limit = max(capacity, 1)
+            var size = 1
+            while size < limit { size <<= 1 }
+            mask = size - 1
+            records = .allocate(capacity: size)
+            features = .allocate(capacity: size)
+        }
+
+        /// Records in the lane now.
+        var count: Int { tail.load(ordering: .acquiring) - head.load(ordering: .acquiring) }
+
+        /// Appends a record (producer only); returns how many records the lane has taken in all, or nil when
+        /// it is full.
+        fileprivate func push(_ record: PredictionRecord, _ bytes: [UInt8]?) -> Int? {
+            let end = tail.load(ordering: .relaxed)
+            guard end - head.load(ordering: .acquiring) < limit else { return nil }
+            (records + (end & mask)).initialize(to: record)
+            (features + (end & mask)).initialize(to: bytes)
+            tail.store(end + 1, ordering: .releasing)
+            return end + 1
+        }
+
+        /// Moves every published record out, in order (writer only).
+        fileprivate func take(into taken: inout [PredictionRecord], _ takenFeatures: inout [[UInt8]?]) {
+            let start = head.load(ordering: .relaxed)
+            let end = tail.load(ordering: .acquiring)
+            guard end > start else { return }
+            taken.reserveCapacity(taken.count + end - start)
+            for position in start..<end {
+                taken.append((records + (position & mask)).move())
+                takenFeatures.append((features + (position & mask)).move())
+            }
+            head.store(end, ordering: .releasing)
+        }
+
+        deinit {
+            let start = head.load(ordering: .relaxed)
+            let end = tail.load(ordering: .relaxed)
+            for position in start..<end {
+                (records + (position & mask)).deinitialize(count: 1)
+                (features + (position & mask)).deinitialize(count: 1)
+            }
+            records.deallocate()
+            features.deallocate()
+        }
     }
 }
