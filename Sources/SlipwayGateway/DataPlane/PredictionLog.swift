@@ -295,7 +295,7 @@ public final class PredictionLog: PredictionSink {
         var features: [[UInt8]?] = []
         var emptied: [ObjectIdentifier] = []
         for lane in lanes {
-            // Read before taking: a lane retired before it was emptied is let go only on a later round.
+            // Read before taking, so a lane is let go only when a take after its last record found it empty.
             let retired = lane.retired.load(ordering: .acquiring)
             records.removeAll(keepingCapacity: true)
             features.removeAll(keepingCapacity: true)
